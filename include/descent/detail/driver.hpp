@@ -1,0 +1,153 @@
+#pragma once
+// Definitions of RuleOptimizer<Rule>. The library instantiates them for its own rules
+// (src/optimizers.cpp, compiled with the flags the kernels need); a user-defined rule includes
+// this header and instantiates RuleOptimizer<MyRule> the same way.
+#include <algorithm>
+#include <string>
+
+#include "descent/detail/kernel.hpp"
+#include "descent/optimizer.hpp"
+
+namespace descent {
+
+namespace detail {
+// Calls body(param, begin, end) over every element of every parameter, split into one
+// contiguous share of the elements per thread: no per-tensor thread start-up, and since every
+// rule is elementwise, the split cannot change the numbers.
+void for_each_share(const std::vector<std::size_t>& offsets, int threads,
+                    void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end), void* self);
+}  // namespace detail
+
+template <class Rule>
+RuleOptimizer<Rule>::RuleOptimizer(std::vector<Param> params, Options options) {
+  add_group(std::move(params), std::move(options));
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) {
+  validate(Rule::name, options);
+  const std::size_t first = params_.size();
+  groups_.push_back({std::move(options), 0, 0});
+  prepared_.emplace_back();
+  try {
+    add_params(std::move(params), groups_.size() - 1);
+  } catch (...) {
+    groups_.pop_back();
+    prepared_.pop_back();
+    throw;
+  }
+  groups_.back().slots = Rule::slots(groups_.back().options);
+  state_.resize(params_.size());
+  for (std::size_t i = first; i < params_.size(); ++i) allocate(i);
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::allocate(std::size_t param) {
+  const Param& p = params_[param];
+  const Group& gr = groups_[group_of_[param]];
+  const std::size_t width = p.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
+  for (std::size_t j = 0; j < slot_count; ++j) {
+    auto& buf = state_[param][j];
+    if (!rules::has(gr.slots, int(j))) {
+      buf = detail::Buffer();
+      continue;
+    }
+    if (buf) continue;
+    buf = detail::Buffer(p.size() * width);
+    double init = 0;
+    if constexpr (requires { Rule::initial(gr.options, int(j)); }) init = Rule::initial(gr.options, int(j));
+    if (init != 0) {
+      if (p.dtype() == DType::f32) std::fill_n(static_cast<float*>(buf.data()), p.size(), float(init));
+      else std::fill_n(static_cast<double*>(buf.data()), p.size(), init);
+    }
+  }
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::set_options(Options options, std::size_t group) {
+  validate(Rule::name, options);
+  Group& gr = groups_.at(group);
+  gr.options = std::move(options);
+  gr.slots = Rule::slots(gr.options);
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (group_of_[i] == group) allocate(i);
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::set_lr(double lr, std::size_t group) {
+  Options o = groups_.at(group).options;
+  o.lr = lr;
+  validate(Rule::name, o);
+  groups_[group].options.lr = lr;
+}
+
+template <class Rule>
+SlotView RuleOptimizer<Rule>::state(std::size_t param, std::string_view slot) const {
+  const Param& p = params_.at(param);
+  for (std::size_t j = 0; j < slot_count; ++j) {
+    if (Rule::slot_names[j] != slot) continue;
+    const auto& buf = state_[param][j];
+    return {Rule::slot_names[j], p.dtype(), buf ? buf.data() : nullptr, p.size()};
+  }
+  throw Error(std::string(Rule::name) + " has no state slot '" + std::string(slot) + "'");
+}
+
+template <class Rule>
+std::vector<Optimizer::OptionValue> RuleOptimizer<Rule>::option_values(std::size_t group) const {
+  std::vector<OptionValue> out;
+  Options o = groups_.at(group).options;
+  o.fields([&](std::string_view name, auto& value, Range = {}) {
+    out.push_back({name, double(value), std::is_same_v<std::decay_t<decltype(value)>, bool>});
+  });
+  return out;
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::set_option(std::string_view name, std::string_view text, std::size_t group) {
+  Options o = groups_.at(group).options;
+  descent::set_option(Rule::name, o, name, text);
+  set_options(std::move(o), group);
+}
+
+template <class T, class Options>
+rules::Prelude<T> prelude(const Options& o) {
+  const bool l2 = !o.decoupled_weight_decay;
+  return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - o.lr * o.weight_decay)};
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::step() {
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    Group& gr = groups_[i];
+    ++gr.t;
+    Prepared& pr = prepared_[i];
+    pr.prelude32 = prelude<float>(gr.options);
+    pr.prelude64 = prelude<double>(gr.options);
+    pr.step32 = Rule::template prepare<float>(gr.options, gr.t, gr.options.lr);
+    pr.step64 = Rule::template prepare<double>(gr.options, gr.t, gr.options.lr);
+  }
+  detail::for_each_share(
+      offsets_, reference_ ? 1 : threads_,
+      [](void* self, std::size_t param, std::size_t begin, std::size_t end) {
+        static_cast<RuleOptimizer*>(self)->run(param, begin, end);
+      },
+      this);
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t end) {
+  const Param& p = params_[param];
+  const std::size_t g = group_of_[param];
+  const Prepared& pr = prepared_[g];
+  auto go = [&]<class T>(const rules::Prelude<T>& prelude, const typename Rule::template Step<T>& k) {
+    T* slots[slot_count > 0 ? slot_count : 1] = {};
+    for (std::size_t j = 0; j < slot_count; ++j)
+      slots[j] = state_[param][j] ? static_cast<T*>(state_[param][j].data()) + begin : nullptr;
+    auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, reference_);
+    kernel(prelude, k, p.value<T>().data() + begin, p.grad<T>().data() + begin, slots, end - begin);
+  };
+  if (p.dtype() == DType::f32) go(pr.prelude32, pr.step32);
+  else go(pr.prelude64, pr.step64);
+}
+
+}  // namespace descent

@@ -1,0 +1,75 @@
+#pragma once
+// The one loop every rule runs in: read w, g and the state slots once, write w and the slots
+// once. The rule's update is inlined into it, and the loop is compiled once per CPU level
+// (target_clones) and picked at load time, so the rule stays plain scalar code and the compiler
+// vectorizes it. The library is built with -ffp-contract=off so every CPU level, the reference
+// loop and any thread count give bit-identical numbers.
+#include <cstddef>
+#include <utility>
+
+#include "descent/rules/rule.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DESCENT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
+#define DESCENT_SCALAR __attribute__((optimize("no-tree-vectorize")))
+#else
+#define DESCENT_CLONES
+#define DESCENT_SCALAR
+#endif
+
+namespace descent::detail {
+
+template <class T, class Step>
+using Kernel = void (*)(const rules::Prelude<T>&, const Step&, T*, const T*, T* const*, std::size_t);
+
+// Slot j of element i, or a stand-in the rule never touches when the group does not keep slot j.
+template <rules::Slots S, std::size_t J, class T>
+inline T& slot_ref(T* const* s, std::size_t i, T& unused) {
+  if constexpr (rules::has(S, J)) return s[J][i];
+  else return unused;
+}
+
+template <class Rule, rules::Slots S, class T, std::size_t... J>
+inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* __restrict w,
+                 const T* __restrict g, T* const* s, std::size_t n, std::index_sequence<J...>) {
+  T unused{};
+  for (std::size_t i = 0; i < n; ++i) {
+    T gi = p.sign * g[i] + p.l2 * w[i];  // maximize; L2 weight decay
+    T wi = p.keep * w[i];                // decoupled weight decay
+    Rule::template update<S>(k, wi, gi, slot_ref<S, J>(s, i, unused)...);
+    w[i] = wi;
+  }
+}
+
+template <class Rule, rules::Slots S, class T>
+DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w,
+                         const T* g, T* const* s0, std::size_t n) {
+  // Local copies: the compiler cannot prove stores to w leave the caller's scalars alone.
+  const rules::Prelude<T> p = p0;
+  const typename Rule::template Step<T> k = k0;
+  constexpr std::size_t slots = Rule::slot_names.size();
+  T* s[slots > 0 ? slots : 1];
+  for (std::size_t j = 0; j < slots; ++j) s[j] = s0[j];
+  loop<Rule, S>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
+}
+
+template <class Rule, rules::Slots S, class T>
+DESCENT_SCALAR void reference(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* w,
+                              const T* g, T* const* s, std::size_t n) {
+  loop<Rule, S>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
+}
+
+// The kernel for a group's slot set: one instantiation per entry of Rule::variants.
+template <class Rule, class T>
+Kernel<T, typename Rule::template Step<T>> kernel_for(rules::Slots slots, bool scalar) {
+  Kernel<T, typename Rule::template Step<T>> found = nullptr;
+  [&]<std::size_t... V>(std::index_sequence<V...>) {
+    ((slots == Rule::variants[V]
+          ? (found = scalar ? &reference<Rule, Rule::variants[V], T> : &fast<Rule, Rule::variants[V], T>, 0)
+          : 0),
+     ...);
+  }(std::make_index_sequence<Rule::variants.size()>{});
+  return found;
+}
+
+}  // namespace descent::detail

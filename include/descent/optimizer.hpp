@@ -1,0 +1,146 @@
+#pragma once
+// The driver: one class template for every rule. It owns the parameter groups, the state slots,
+// the step counters, threads and SIMD dispatch; the rule (rules/*.hpp) owns only its math.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "descent/options.hpp"
+#include "descent/param.hpp"
+#include "descent/rules/rule.hpp"
+
+namespace descent {
+
+// A read-only look at one state slot of one parameter.
+struct SlotView {
+  std::string_view name;
+  DType dtype = DType::f64;
+  const void* data = nullptr;  // null when the group does not keep this slot
+  std::size_t size = 0;
+
+  explicit operator bool() const { return data != nullptr; }
+  template <class T>
+  std::span<const T> as() const {
+    if (data && dtype != dtype_of<T>()) throw Error("state slot '" + std::string(name) + "' is " + to_string(dtype));
+    return {static_cast<const T*>(data), data ? size : 0};
+  }
+};
+
+// What every optimizer offers, whatever its rule: the interface the CLI, the training lab and
+// the cross-rule tests use.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  virtual std::string_view name() const = 0;
+  // One step: every parameter moves by its gradient, every group's t advances by one.
+  virtual void step() = 0;
+
+  virtual std::size_t group_count() const = 0;
+  // The step counter of a group: the tutorial's global step, 0 before the first step.
+  virtual std::int64_t t(std::size_t group = 0) const = 0;
+  virtual double lr(std::size_t group = 0) const = 0;
+  virtual void set_lr(double lr, std::size_t group = 0) = 0;
+
+  // Every option of a group by name, as listed by the rule's options (flags as 0 or 1).
+  struct OptionValue {
+    std::string_view name;
+    double value;
+    bool is_flag;
+  };
+  virtual std::vector<OptionValue> option_values(std::size_t group = 0) const = 0;
+  // Sets one option from text ("0.9", "true"); validated, so a bad value changes nothing.
+  virtual void set_option(std::string_view name, std::string_view text, std::size_t group = 0) = 0;
+
+  // Every parameter, in group order.
+  const std::vector<Param>& params() const { return params_; }
+  std::size_t group_of(std::size_t param) const { return group_of_.at(param); }
+  virtual std::span<const std::string_view> slot_names() const = 0;
+  // Slot `slot` of parameter `param` (an index into params()); empty if its group keeps no such slot.
+  virtual SlotView state(std::size_t param, std::string_view slot) const = 0;
+
+  // Threads for step(): 0 takes OpenMP's default. Results are bit-identical for any count.
+  void set_threads(int n);
+  int threads() const { return threads_; }
+  // Runs the plain scalar loop instead of the vectorized, threaded kernels (tests compare them).
+  void set_reference(bool on) { reference_ = on; }
+
+ protected:
+  void add_params(std::vector<Param> params, std::size_t group);
+
+  std::vector<Param> params_;
+  std::vector<std::size_t> group_of_;
+  std::vector<std::size_t> offsets_{0};  // prefix sums of parameter sizes, for splitting work
+  int threads_ = 0;
+  bool reference_ = false;
+};
+
+namespace detail {
+class Buffer {  // 64-byte aligned, zero-initialized storage for one state slot
+ public:
+  Buffer() = default;
+  Buffer(std::size_t bytes);
+  void* data() { return ptr_.get(); }
+  const void* data() const { return ptr_.get(); }
+  explicit operator bool() const { return bool(ptr_); }
+
+ private:
+  struct Free {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<void, Free> ptr_;
+};
+}  // namespace detail
+
+template <class Rule>
+class RuleOptimizer final : public Optimizer {
+ public:
+  using Options = typename Rule::Options;
+  static constexpr std::size_t slot_count = Rule::slot_names.size();
+
+  explicit RuleOptimizer(std::vector<Param> params, Options options = {});
+  // A new group with its own options (any option may differ from the other groups').
+  void add_group(std::vector<Param> params, Options options);
+
+  const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
+  // Validated; slots that the new options need start at their initial value.
+  void set_options(Options options, std::size_t group = 0);
+
+  std::string_view name() const override { return Rule::name; }
+  void step() override;
+  std::size_t group_count() const override { return groups_.size(); }
+  std::int64_t t(std::size_t group = 0) const override { return groups_.at(group).t; }
+  double lr(std::size_t group = 0) const override { return groups_.at(group).options.lr; }
+  void set_lr(double lr, std::size_t group = 0) override;
+  std::span<const std::string_view> slot_names() const override { return Rule::slot_names; }
+  SlotView state(std::size_t param, std::string_view slot) const override;
+  std::vector<OptionValue> option_values(std::size_t group = 0) const override;
+  void set_option(std::string_view name, std::string_view text, std::size_t group = 0) override;
+
+ private:
+  struct Group {
+    Options options;
+    rules::Slots slots = 0;
+    std::int64_t t = 0;
+  };
+  void allocate(std::size_t param);
+  void run(std::size_t param, std::size_t begin, std::size_t end);
+
+  std::vector<Group> groups_;
+  std::vector<std::array<detail::Buffer, slot_count>> state_;  // per parameter, per slot
+  // Per-step scalars of every group, refreshed at the start of each step.
+  struct Prepared {
+    rules::Prelude<float> prelude32;
+    rules::Prelude<double> prelude64;
+    typename Rule::template Step<float> step32{};
+    typename Rule::template Step<double> step64{};
+  };
+  std::vector<Prepared> prepared_;
+};
+
+}  // namespace descent

@@ -1,0 +1,90 @@
+#pragma once
+// Named, validated options. Each rule's options are a plain struct whose fields() lists every
+// option with its name and allowed range; validation, the CLI and JSON output all walk that list,
+// so an option is declared once.
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "descent/error.hpp"
+
+namespace descent {
+
+// A convention is a preset of explicit options, never separate code (docs/optimizers.md).
+enum class Convention { seed, pytorch, keras };
+
+Convention parse_convention(std::string_view s);  // throws OptionError on an unknown name
+const char* to_string(Convention c);
+
+struct Range {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false;
+  bool hi_open = false;
+
+  bool contains(double x) const;
+  std::string to_string() const;  // "[0, 1)", "[0, inf)"
+};
+
+inline constexpr Range at_least(double lo) { return {lo, std::numeric_limits<double>::infinity(), false, true}; }
+inline constexpr Range greater_than(double lo) { return {lo, std::numeric_limits<double>::infinity(), true, true}; }
+inline constexpr Range unit_interval_open_right() { return {0.0, 1.0, false, true}; }  // [0, 1)
+inline constexpr Range unit_interval() { return {0.0, 1.0, false, false}; }            // [0, 1]
+
+// Options every rule has; they act on the gradient and the weights before the rule's own math
+// (applied once, by the driver).
+struct Common {
+  double lr = 1e-3;
+  double weight_decay = 0.0;            // λ
+  bool decoupled_weight_decay = false;  // false: L2, g += λ·w (torch.optim); true: w *= 1 − lr·λ (AdamW, Keras)
+  bool maximize = false;                // ascend: g = −g
+
+  template <class F>
+  void fields(F&& f) {
+    f("lr", lr, at_least(0));
+    f("weight_decay", weight_decay, at_least(0));
+    f("decoupled_weight_decay", decoupled_weight_decay);
+    f("maximize", maximize);
+  }
+};
+
+// Checks every field of `o` against its range; throws OptionError naming rule, option, value
+// and range. Cross-field rules live in the options' own check().
+template <class Options>
+void validate(std::string_view rule, const Options& o);
+
+[[noreturn]] void throw_out_of_range(std::string_view rule, std::string_view option, double value,
+                                     const Range& range);
+
+template <class Options>
+void validate(std::string_view rule, const Options& o) {
+  auto copy = o;
+  copy.fields([&](std::string_view name, auto& value, Range range = {}) {
+    if constexpr (!std::is_same_v<std::decay_t<decltype(value)>, bool>) {
+      if (!range.contains(value)) throw_out_of_range(rule, name, value, range);
+    }
+  });
+  if constexpr (requires { o.check(rule); }) o.check(rule);
+}
+
+// Sets one option by name from text ("0.9", "true"); throws OptionError for an unknown name or a
+// value that does not parse. Range checks stay with validate().
+template <class Options>
+void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text);
+
+void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, double& out);
+void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, bool& out);
+
+template <class Options>
+void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text) {
+  bool found = false;
+  o.fields([&](std::string_view field, auto& value, Range = {}) {
+    if (field == name) {
+      parse_option_value(rule, name, text, value);
+      found = true;
+    }
+  });
+  if (!found) throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "'");
+}
+
+}  // namespace descent

@@ -1,0 +1,82 @@
+#pragma once
+// A parameter is a named view over the caller's own memory: the values, their gradient and a
+// shape. descent never copies or owns parameter memory, so std::vector, raw arrays and Eigen
+// matrices all work as they are.
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "descent/error.hpp"
+
+namespace descent {
+
+enum class DType { f32, f64 };
+
+template <class T>
+constexpr DType dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "descent parameters are float or double");
+  return std::is_same_v<T, float> ? DType::f32 : DType::f64;
+}
+
+const char* to_string(DType d);
+
+using Shape = std::vector<std::size_t>;
+
+class Param {
+ public:
+  template <class T>
+  Param(std::string name, std::span<T> value, std::span<const T> grad, Shape shape = {})
+      : name_(std::move(name)),
+        dtype_(dtype_of<T>()),
+        value_(value.data()),
+        grad_(grad.data()),
+        size_(value.size()),
+        shape_(shape.empty() ? Shape{value.size()} : std::move(shape)) {
+    check(grad.size());
+  }
+  template <class T>
+  Param(std::string name, std::span<T> value, std::span<T> grad, Shape shape = {})
+      : Param(std::move(name), value, std::span<const T>(grad), std::move(shape)) {}
+
+  // Anything with contiguous data() and size(): std::vector, std::array, Eigen matrices.
+  template <class C>
+    requires requires(C& c) {
+      c.data();
+      c.size();
+    }
+  Param(std::string name, C& value, C& grad, Shape shape = {})
+      : Param(std::move(name), std::span(value.data(), static_cast<std::size_t>(value.size())),
+              std::span(grad.data(), static_cast<std::size_t>(grad.size())), std::move(shape)) {}
+
+  const std::string& name() const { return name_; }
+  DType dtype() const { return dtype_; }
+  std::size_t size() const { return size_; }
+  const Shape& shape() const { return shape_; }
+
+  template <class T>
+  std::span<T> value() const {
+    expect(dtype_of<T>());
+    return {static_cast<T*>(value_), size_};
+  }
+  template <class T>
+  std::span<const T> grad() const {
+    expect(dtype_of<T>());
+    return {static_cast<const T*>(grad_), size_};
+  }
+
+ private:
+  void check(std::size_t grad_size) const;
+  void expect(DType d) const;
+
+  std::string name_;
+  DType dtype_;
+  void* value_;
+  const void* grad_;
+  std::size_t size_;
+  Shape shape_;
+};
+
+}  // namespace descent

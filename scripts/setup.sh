@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages descent needs, only those missing. Usage:
+#   scripts/setup.sh          what building, testing and the demo need
+#   scripts/setup.sh torch    also PyTorch, NumPy and scikit-learn (goldens and benchmarks)
+set -euo pipefail
+
+packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+          libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox)
+if [[ "${1:-}" == torch ]]; then
+  packages+=(python3 python3-torch python3-numpy python3-sklearn)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,85 @@
+#include "descent/optimizer.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <set>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace descent {
+
+void Optimizer::set_threads(int n) {
+  if (n < 0) throw OptionError("threads = " + std::to_string(n) + " is out of range [0, inf)");
+  threads_ = n;
+}
+
+void Optimizer::add_params(std::vector<Param> params, std::size_t group) {
+  std::set<std::string_view> seen;
+  for (const Param& p : params_) seen.insert(p.name());
+  for (const Param& p : params)
+    if (!seen.insert(p.name()).second) throw Error("parameter '" + p.name() + "' appears twice");
+  for (Param& p : params) {
+    offsets_.push_back(offsets_.back() + p.size());
+    group_of_.push_back(group);
+    params_.push_back(std::move(p));
+  }
+}
+
+namespace detail {
+
+Buffer::Buffer(std::size_t bytes) {
+  // 64-byte alignment: whole cache lines, and aligned vector loads from the first element.
+  const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, rounded);
+  ptr_.reset(p);
+}
+
+void Buffer::Free::operator()(void* p) const { std::free(p); }
+
+// Below this many elements a step is too short to pay for waking a second thread.
+constexpr std::size_t min_share = 1 << 15;
+
+void for_each_share(const std::vector<std::size_t>& offsets, int threads,
+                    void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end), void* self) {
+  const std::size_t total = offsets.back();
+  auto share = [&](std::size_t lo, std::size_t hi) {
+    // First parameter whose elements reach past lo.
+    std::size_t p = std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin() - 1;
+    while (lo < hi) {
+      const std::size_t end = std::min(hi, offsets[p + 1]);
+      if (end > lo) body(self, p, lo - offsets[p], end - offsets[p]);
+      lo = end;
+      ++p;
+    }
+  };
+  int n = 1;
+#ifdef _OPENMP
+  n = threads > 0 ? threads : omp_get_max_threads();
+#endif
+  n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(total / min_share, 1)));
+  if (n == 1) {
+    share(0, total);
+    return;
+  }
+#pragma omp parallel num_threads(n)
+  {
+#ifdef _OPENMP
+    const std::size_t k = std::size_t(omp_get_thread_num());
+    const std::size_t nt = std::size_t(omp_get_num_threads());
+#else
+    const std::size_t k = 0, nt = 1;
+#endif
+    // Shares end on 16-element boundaries so two threads never write one cache line.
+    auto edge = [&](std::size_t i) { return i == nt ? total : std::min(total, (total * i / nt) & ~std::size_t(15)); };
+    share(edge(k), edge(k + 1));
+  }
+}
+
+}  // namespace detail
+}  // namespace descent

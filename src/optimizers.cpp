@@ -1,0 +1,10 @@
+// The library's rules, instantiated once with the flags the kernels need (CMakeLists.txt).
+#include "descent/detail/driver.hpp"
+#include "descent/optimizers.hpp"
+
+namespace descent {
+template class RuleOptimizer<rules::Sgd>;
+template class RuleOptimizer<rules::Adagrad>;
+template class RuleOptimizer<rules::RmsProp>;
+template class RuleOptimizer<rules::Adam>;
+}  // namespace descent

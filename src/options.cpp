@@ -1,0 +1,65 @@
+#include "descent/options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+namespace descent {
+
+Convention parse_convention(std::string_view s) {
+  if (s == "seed") return Convention::seed;
+  if (s == "pytorch") return Convention::pytorch;
+  if (s == "keras") return Convention::keras;
+  throw OptionError("unknown convention '" + std::string(s) + "' (expected seed, pytorch or keras)");
+}
+
+const char* to_string(Convention c) {
+  switch (c) {
+    case Convention::seed: return "seed";
+    case Convention::pytorch: return "pytorch";
+    case Convention::keras: return "keras";
+  }
+  return "?";
+}
+
+bool Range::contains(double x) const {
+  if (std::isnan(x)) return false;
+  if (lo_open ? !(x > lo) : !(x >= lo)) return false;
+  if (hi_open ? !(x < hi) : !(x <= hi)) return false;
+  return true;
+}
+
+static std::string number(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+std::string Range::to_string() const {
+  return std::string(lo_open ? "(" : "[") + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
+}
+
+void throw_out_of_range(std::string_view rule, std::string_view option, double value, const Range& range) {
+  throw OptionError(std::string(rule) + ": option " + std::string(option) + " = " + number(value) +
+                    " is out of range " + range.to_string());
+}
+
+void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, double& out) {
+  double x = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    throw OptionError(std::string(rule) + ": option " + std::string(name) + " = '" + std::string(text) +
+                      "' is not a number");
+  out = x;
+}
+
+void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, bool& out) {
+  if (text == "true" || text == "1" || text == "on") out = true;
+  else if (text == "false" || text == "0" || text == "off") out = false;
+  else
+    throw OptionError(std::string(rule) + ": option " + std::string(name) + " = '" + std::string(text) +
+                      "' is not true or false");
+}
+
+}  // namespace descent

@@ -1,0 +1,25 @@
+#include "descent/param.hpp"
+
+#include <functional>
+#include <numeric>
+
+namespace descent {
+
+const char* to_string(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+
+void Param::check(std::size_t grad_size) const {
+  if (grad_size != size_)
+    throw Error("parameter '" + name_ + "': gradient has " + std::to_string(grad_size) + " values, the parameter " +
+                std::to_string(size_));
+  const std::size_t n = std::accumulate(shape_.begin(), shape_.end(), std::size_t{1}, std::multiplies<>());
+  if (n != size_)
+    throw Error("parameter '" + name_ + "': shape holds " + std::to_string(n) + " values, the parameter " +
+                std::to_string(size_));
+}
+
+void Param::expect(DType d) const {
+  if (d != dtype_)
+    throw Error("parameter '" + name_ + "' is " + to_string(dtype_) + ", not " + to_string(d));
+}
+
+}  // namespace descent
