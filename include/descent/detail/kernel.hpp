@@ -22,21 +22,18 @@ namespace descent::detail {
 template <class T, class Step>
 using Kernel = void (*)(const rules::Prelude<T>&, const Step&, T*, const T*, T* const*, std::size_t);
 
-// Slot j of element i, or a stand-in the rule never touches when the group does not keep slot j.
-template <rules::Slots S, std::size_t J, class T>
-inline T& slot_ref(T* const* s, std::size_t i, T& unused) {
-  if constexpr (rules::has(S, J)) return s[J][i];
-  else return unused;
-}
-
 template <class Rule, rules::Slots S, class T, std::size_t... J>
 inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* __restrict w,
                  const T* __restrict g, T* const* s, std::size_t n, std::index_sequence<J...>) {
-  T unused{};
   for (std::size_t i = 0; i < n; ++i) {
-    T gi = p.sign * g[i] + p.l2 * w[i];  // maximize; L2 weight decay
-    T wi = p.keep * w[i];                // decoupled weight decay
-    Rule::template update<S>(k, wi, gi, slot_ref<S, J>(s, i, unused)...);
+    // Every value is loaded once into a local and stored once: the rule's update then works on
+    // registers, and no store through one slot can make the compiler reload another.
+    const T w0 = w[i];
+    T gi = p.sign * g[i] + p.l2 * w0;  // maximize; L2 weight decay
+    T wi = p.keep * w0;                // decoupled weight decay
+    T slot[sizeof...(J) > 0 ? sizeof...(J) : 1] = {(rules::has(S, J) ? s[J][i] : T(0))...};
+    Rule::template update<S>(k, wi, gi, slot[J]...);
+    ((rules::has(S, J) ? void(s[J][i] = slot[J]) : void()), ...);
     w[i] = wi;
   }
 }

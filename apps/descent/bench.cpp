@@ -1,0 +1,218 @@
+// descent bench: optimizer step throughput against the machine's own roofline, measured in the
+// same run. An optimizer step is a stream over memory (read w, g and the state; write w and the
+// state), so the yardstick is a plain fused pass over the very same arrays (detail/roofline.hpp),
+// timed alternately with the steps so that both see the same machine load. Its flags and output
+// formats are a contract (docs/performance.md, bench/compare_torch.py reads the JSON).
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "descent/detail/roofline.hpp"
+#include "descent/registry.hpp"
+
+namespace descent::cli {
+namespace {
+
+struct BenchArgs {
+  std::vector<std::string> optimizers{"all"};
+  std::vector<std::string> presets{"gpt2-small"};
+  int threads = 0;
+  int steps = 10;
+  int warmup = 2;
+  std::string format = "table";
+};
+
+struct Tensor {
+  std::string name;
+  std::size_t size;
+};
+
+// GPT-2 small (124,439,808 parameters in 148 tensors), in the order of its state dict.
+std::vector<Tensor> gpt2_small() {
+  std::vector<Tensor> t{{"wte", 50257 * 768}, {"wpe", 1024 * 768}};
+  for (int b = 0; b < 12; ++b) {
+    const std::string h = fmt::format("h.{}.", b);
+    for (auto [name, size] : {std::pair{"ln_1.weight", 768}, {"ln_1.bias", 768},
+                              {"attn.c_attn.weight", 2304 * 768}, {"attn.c_attn.bias", 2304},
+                              {"attn.c_proj.weight", 768 * 768}, {"attn.c_proj.bias", 768},
+                              {"ln_2.weight", 768}, {"ln_2.bias", 768},
+                              {"mlp.c_fc.weight", 3072 * 768}, {"mlp.c_fc.bias", 3072},
+                              {"mlp.c_proj.weight", 768 * 3072}, {"mlp.c_proj.bias", 768}})
+      t.push_back({h + name, std::size_t(size)});
+  }
+  t.push_back({"ln_f.weight", 768});
+  t.push_back({"ln_f.bias", 768});
+  return t;
+}
+
+std::vector<Tensor> preset_tensors(const std::string& preset) {
+  if (preset == "gpt2-small") return gpt2_small();
+  if (preset == "big") return {{"w", std::size_t(1) << 24}};
+  std::vector<Tensor> t;  // many-small
+  for (int i = 0; i < 10000; ++i) t.push_back({fmt::format("w{}", i), 1000});
+  return t;
+}
+
+// Deterministic values in [-1, 1) without a generator: the numbers only need to be ordinary
+// (no zeros piling up, no denormals) and the same on every run.
+float spread(std::size_t i, std::uint32_t salt) {
+  const std::uint32_t h = std::uint32_t(i) * 2654435761u ^ salt;
+  return float(h >> 8) * 0x1.0p-23f - 1.0f;
+}
+
+double median(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  const std::size_t n = x.size();
+  return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+struct Result {
+  std::string optimizer, preset;
+  int threads;
+  std::size_t params;
+  int bytes_per_param;
+  double ms_per_step, roofline_ms;
+  double fraction;  // median over the (roofline, step) pairs of roofline time / step time
+  double gbytes_per_s() const { return double(params) * bytes_per_param / (ms_per_step * 1e6); }
+  double roofline_gbytes_per_s() const { return double(params) * bytes_per_param / (roofline_ms * 1e6); }
+  double params_per_s() const { return double(params) / (ms_per_step * 1e-3); }
+};
+
+Result measure(const std::string& optimizer, const std::string& preset, const BenchArgs& a) {
+  const std::vector<Tensor> tensors = preset_tensors(preset);
+  // Each tensor in its own allocation, as in a model; written here, before any timing, so the
+  // pages are mapped (first touch) by the time the first step runs.
+  std::vector<std::vector<float>> w(tensors.size()), g(tensors.size());
+  std::vector<Param> params;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const std::size_t n = tensors[i].size;
+    w[i].resize(n);
+    g[i].resize(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      w[i][j] = 0.1f * spread(offset + j, 0x5eed);
+      g[i][j] = 0.01f * spread(offset + j, 0x9ead);
+    }
+    offset += n;
+    params.emplace_back(tensors[i].name, std::span<float>(w[i]), std::span<const float>(g[i]));
+  }
+  auto opt = make_optimizer(optimizer, std::move(params), Convention::pytorch);
+  opt->set_threads(a.threads);
+
+  // The roofline streams over the optimizer's own arrays: w, g and every slot it keeps.
+  std::vector<detail::Stream> streams;
+  int slot_count = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    detail::Stream s{w[i].data(), g[i].data(), {}, tensors[i].size};
+    int k = 0;
+    for (std::string_view name : opt->slot_names())
+      if (SlotView v = opt->state(i, name)) s.slots[k++] = static_cast<float*>(const_cast<void*>(v.data));
+    slot_count = k;
+    streams.push_back(s);
+  }
+  // Runtime constants: the compiler cannot fold the pass away.
+  volatile float one = 1.0f, zero = 0.0f;
+  const float a1 = one, b0 = zero;
+
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
+  for (int i = 0; i < a.warmup; ++i) {
+    opt->step();
+    detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
+  }
+  std::vector<double> step_ms, roof_ms;
+  for (int i = 0; i < a.steps; ++i) {
+    auto t0 = clock::now();
+    detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
+    roof_ms.push_back(ms(t0));
+    t0 = clock::now();
+    opt->step();
+    step_ms.push_back(ms(t0));
+  }
+  // The fraction of the roofline is taken pair by pair: on a shared machine the load drifts
+  // between pairs far more than within one.
+  std::vector<double> ratio;
+  for (int i = 0; i < a.steps; ++i) ratio.push_back(roof_ms[i] / step_ms[i]);
+  const int bytes = int(sizeof(float)) * (3 + 2 * slot_count);  // read w, g, slots; write w, slots
+  return {optimizer,       preset,          detail::resolve_threads(a.threads), offset, bytes,
+          median(step_ms), median(roof_ms), median(ratio)};
+}
+
+const std::vector<std::string> all_presets{"gpt2-small", "big", "many-small"};
+
+void run_bench(BenchArgs a) {
+  std::vector<std::string> names;
+  for (const auto& info : optimizers()) names.emplace_back(info.name);
+  auto expand = [](std::vector<std::string>& list, const std::vector<std::string>& all, const char* flag) {
+    if (std::find(list.begin(), list.end(), "all") != list.end()) list = all;
+    for (const auto& x : list)
+      if (std::find(all.begin(), all.end(), x) == all.end())
+        throw OptionError(fmt::format("--{} '{}' is not one of {}, all", flag, x, fmt::join(all, ", ")));
+  };
+  expand(a.optimizers, names, "optimizer");
+  expand(a.presets, all_presets, "preset");
+
+  std::vector<Result> results;
+  const bool table = a.format == "table";
+  if (table)
+    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10} {:>10} {:>8} {:>13} {:>9}\n", "rule", "preset", "threads",
+               "params", "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction");
+  for (const auto& preset : a.presets)
+    for (const auto& optimizer : a.optimizers) {
+      Result r = measure(optimizer, preset, a);
+      if (table)
+        fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f}\n", r.optimizer,
+                   r.preset, r.threads, r.params, r.ms_per_step, r.params_per_s() / 1e9, r.gbytes_per_s(),
+                   r.roofline_gbytes_per_s(), r.fraction);
+      std::fflush(stdout);
+      results.push_back(r);
+    }
+  if (table) return;
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Result& r : results) {
+    nlohmann::ordered_json j;
+    j["optimizer"] = r.optimizer;
+    j["preset"] = r.preset;
+    j["threads"] = r.threads;
+    j["params"] = r.params;
+    j["ms_per_step"] = r.ms_per_step;
+    j["gbytes_per_s"] = r.gbytes_per_s();
+    j["roofline_gbytes_per_s"] = r.roofline_gbytes_per_s();
+    j["fraction_of_roofline"] = r.fraction;
+    j["params_per_s"] = r.params_per_s();
+    j["bytes_per_param"] = r.bytes_per_param;
+    j["roofline_ms_per_step"] = r.roofline_ms;
+    out.push_back(j);
+  }
+  fmt::print("{}\n", out.dump(2));
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Optimizer step throughput against the measured memory roofline");
+  cmd->add_option("--optimizer", args->optimizers, "Optimizers to run, comma-separated, or all")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--preset", args->presets, "gpt2-small, big (one tensor of 2^24), many-small (10,000 x 1,000), or all")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Threads (0: OpenMP's default)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--steps", args->steps, "Timed steps; the median is reported")->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([args] { run_bench(*args); });
+}
+
+}  // namespace descent::cli
