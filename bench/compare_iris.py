@@ -22,6 +22,7 @@ from sklearn.datasets import load_iris
 
 def torch_experiment(epochs, threads):
     torch.set_num_threads(threads)
+    torch.manual_seed(0)
     x, y = load_iris(return_X_y=True)
     gen = torch.Generator().manual_seed(0)
     order = torch.randperm(150, generator=gen)
@@ -38,7 +39,7 @@ def torch_experiment(epochs, threads):
     }
     seconds = {}
     for name, make in makers.items():
-        w = torch.nn.Parameter(torch.nn.init.trunc_normal_(torch.empty(4, 3), std=0.1, a=-0.2, b=0.2, generator=None))
+        w = torch.nn.Parameter(torch.nn.init.trunc_normal_(torch.empty(4, 3), std=0.1, a=-0.2, b=0.2))
         b = torch.nn.Parameter(torch.zeros(3))
         opt = make([w, b])
         t0 = time.perf_counter()
