@@ -54,7 +54,8 @@ int resolve_threads(int threads) {
 void roofline_pass(const std::vector<Stream>& streams, int slot_count, int threads, float a, float b) {
   std::size_t total = 0;
   for (const Stream& s : streams) total += s.n;
-  const int n = resolve_threads(threads);
+  // Like a step (for_each_share): below 2^16 elements one thread, as waking another costs more.
+  const int n = int(std::min<std::size_t>(std::size_t(resolve_threads(threads)), std::max<std::size_t>(total >> 15, 1)));
 #pragma omp parallel num_threads(n)
   {
 #ifdef _OPENMP

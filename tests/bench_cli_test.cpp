@@ -25,12 +25,12 @@ Outcome run(const std::string& args) {
 }
 
 TEST(BenchCli, JsonHasOneResultPerOptimizerWithTheContractKeys) {
-  const Outcome r = run("bench --optimizer sgd,adam --preset big --threads 1 --steps 1 --warmup 0 --format json");
+  const Outcome r = run("bench --optimizer sgdm,adam --preset big --threads 1 --steps 1 --warmup 0 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2u);
-  const char* names[] = {"sgd", "adam"};
-  const int bytes[] = {12, 28};  // read w, g, slots; write w, slots: 4·(3 + 2·slots)
+  const char* names[] = {"sgdm", "adam"};
+  const int bytes[] = {20, 28};  // read w, g, slots; write w, slots: 4·(3 + 2·slots)
   for (int i = 0; i < 2; ++i) {
     const auto& x = j[i];
     EXPECT_EQ(x["optimizer"], names[i]);
