@@ -34,7 +34,7 @@ const descent_bench::AdamScalars scalars{prelude.sign,          prelude.l2,   pr
 
 void clones(Arrays& a, std::size_t n) {
   float* s[2] = {a.m.data() + 1, a.v.data() + 1};
-  descent::detail::fast<Adam, mv, float>(prelude, step, a.w.data() + 1, a.g.data() + 1, s, n);
+  descent::detail::fast<Adam, mv, true, float>(prelude, step, a.w.data() + 1, a.g.data() + 1, s, n);
 }
 void highway(Arrays& a, std::size_t n) {
   descent_bench::hwy_adam(scalars, a.w.data() + 1, a.g.data() + 1, a.m.data() + 1, a.v.data() + 1, n);
@@ -48,7 +48,7 @@ bool agrees(F f) {
   for (int t = 0; t < 3; ++t) {
     f(a, n);
     float* s[2] = {r.m.data() + 1, r.v.data() + 1};
-    descent::detail::reference<Adam, mv, float>(prelude, step, r.w.data() + 1, r.g.data() + 1, s, n);
+    descent::detail::reference<Adam, mv, true, float>(prelude, step, r.w.data() + 1, r.g.data() + 1, s, n);
   }
   return std::memcmp(a.w.data(), r.w.data(), (n + 1) * sizeof(float)) == 0 &&
          std::memcmp(a.v.data(), r.v.data(), (n + 1) * sizeof(float)) == 0 &&

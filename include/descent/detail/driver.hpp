@@ -143,7 +143,7 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     T* slots[slot_count > 0 ? slot_count : 1] = {};
     for (std::size_t j = 0; j < slot_count; ++j)
       slots[j] = state_[param][j] ? static_cast<T*>(state_[param][j].data()) + begin : nullptr;
-    auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, reference_);
+    auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, detail::decays(prelude), reference_);
     kernel(prelude, k, p.value<T>().data() + begin, p.grad<T>().data() + begin, slots, end - begin);
   };
   if (p.dtype() == DType::f32) go(pr.prelude32, pr.step32);

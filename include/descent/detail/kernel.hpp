@@ -22,15 +22,20 @@ namespace descent::detail {
 template <class T, class Step>
 using Kernel = void (*)(const rules::Prelude<T>&, const Step&, T*, const T*, T* const*, std::size_t);
 
-template <class Rule, rules::Slots S, class T, std::size_t... J>
+// Decay: the group maximizes or decays its weights, so the prelude runs. Without, the loop skips
+// its three multiplies by 1 and 0: on a float SGD step they cost a third of the memory rate.
+template <class Rule, rules::Slots S, bool Decay, class T, std::size_t... J>
 inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* __restrict w,
                  const T* __restrict g, T* const* s, std::size_t n, std::index_sequence<J...>) {
   for (std::size_t i = 0; i < n; ++i) {
     // Every value is loaded once into a local and stored once: the rule's update then works on
     // registers, and no store through one slot can make the compiler reload another.
     const T w0 = w[i];
-    T gi = p.sign * g[i] + p.l2 * w0;  // maximize; L2 weight decay
-    T wi = p.keep * w0;                // decoupled weight decay
+    T gi = g[i], wi = w0;
+    if constexpr (Decay) {
+      gi = p.sign * gi + p.l2 * w0;  // maximize; L2 weight decay
+      wi = p.keep * w0;              // decoupled weight decay
+    }
     T slot[sizeof...(J) > 0 ? sizeof...(J) : 1] = {(rules::has(S, J) ? s[J][i] : T(0))...};
     Rule::template update<S>(k, wi, gi, slot[J]...);
     ((rules::has(S, J) ? void(s[J][i] = slot[J]) : void()), ...);
@@ -38,7 +43,7 @@ inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<
   }
 }
 
-template <class Rule, rules::Slots S, class T>
+template <class Rule, rules::Slots S, bool Decay, class T>
 DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w,
                          const T* g, T* const* s0, std::size_t n) {
   // Local copies: the compiler cannot prove stores to w leave the caller's scalars alone.
@@ -47,24 +52,31 @@ DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::templ
   constexpr std::size_t slots = Rule::slot_names.size();
   T* s[slots > 0 ? slots : 1];
   for (std::size_t j = 0; j < slots; ++j) s[j] = s0[j];
-  loop<Rule, S>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
+  loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
 }
 
-template <class Rule, rules::Slots S, class T>
+template <class Rule, rules::Slots S, bool Decay, class T>
 DESCENT_SCALAR void reference(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* w,
                               const T* g, T* const* s, std::size_t n) {
-  loop<Rule, S>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
+  loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
 }
 
-// The kernel for a group's slot set: one instantiation per entry of Rule::variants.
+// Whether a prelude changes anything (maximize, either weight decay).
+template <class T>
+bool decays(const rules::Prelude<T>& p) {
+  return p.sign != T(1) || p.l2 != T(0) || p.keep != T(1);
+}
+
+// The kernel for a group's slot set (one instantiation per entry of Rule::variants) and prelude.
 template <class Rule, class T>
-Kernel<T, typename Rule::template Step<T>> kernel_for(rules::Slots slots, bool scalar) {
+Kernel<T, typename Rule::template Step<T>> kernel_for(rules::Slots slots, bool decay, bool scalar) {
   Kernel<T, typename Rule::template Step<T>> found = nullptr;
   [&]<std::size_t... V>(std::index_sequence<V...>) {
-    ((slots == Rule::variants[V]
-          ? (found = scalar ? &reference<Rule, Rule::variants[V], T> : &fast<Rule, Rule::variants[V], T>, 0)
-          : 0),
-     ...);
+    auto pick = [&]<rules::Slots S>() {
+      if (decay) found = scalar ? &reference<Rule, S, true, T> : &fast<Rule, S, true, T>;
+      else found = scalar ? &reference<Rule, S, false, T> : &fast<Rule, S, false, T>;
+    };
+    ((slots == Rule::variants[V] ? (pick.template operator()<Rule::variants[V]>(), 0) : 0), ...);
   }(std::make_index_sequence<Rule::variants.size()>{});
   return found;
 }
