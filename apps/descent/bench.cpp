@@ -130,13 +130,21 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
     detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
   }
   std::vector<double> step_ms, roof_ms;
-  for (int i = 0; i < a.steps; ++i) {
-    auto t0 = clock::now();
+  auto time_roofline = [&] {
+    const auto t0 = clock::now();
     detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
     roof_ms.push_back(ms(t0));
-    t0 = clock::now();
+  };
+  auto time_step = [&] {
+    const auto t0 = clock::now();
     opt->step();
     step_ms.push_back(ms(t0));
+  };
+  for (int i = 0; i < a.steps; ++i) {
+    // Alternate which of the pair runs first, so neither always inherits the other's aftermath
+    // (caches, dirty lines still being written back).
+    if (i % 2 == 0) time_roofline(), time_step();
+    else time_step(), time_roofline();
   }
   // The fraction of the roofline is taken pair by pair: on a shared machine the load drifts
   // between pairs far more than within one.
