@@ -78,13 +78,17 @@ void parse_option_value(std::string_view rule, std::string_view name, std::strin
 template <class Options>
 void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text) {
   bool found = false;
+  std::string known;  // for the error: the names that would have worked
   o.fields([&](std::string_view field, auto& value, Range = {}) {
+    known += (known.empty() ? "" : ", ") + std::string(field);
     if (field == name) {
       parse_option_value(rule, name, text, value);
       found = true;
     }
   });
-  if (!found) throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "'");
+  if (!found)
+    throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "' (expected one of " + known +
+                      ")");
 }
 
 }  // namespace descent
