@@ -47,7 +47,7 @@ constexpr double tolerance() {
 
 template <class T>
 struct Run {
-  std::vector<std::vector<T>> values;  // per parameter: the values after the last step
+  std::vector<std::vector<T>> values;              // per parameter: the values after the last step
   std::vector<std::vector<std::vector<T>>> after;  // per step, per parameter
   std::vector<std::vector<std::vector<T>>> state;  // per parameter, per slot name in `slots`
   std::vector<std::string> slots;
@@ -70,9 +70,10 @@ Run<T> replay(const json& c, Mode mode) {
     params.emplace_back(ps[i]["name"].get<std::string>(), w[i], g[i], shape);
   }
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [key, value] : c["descent"]["overrides"].items()) overrides.emplace_back(key, value.template get<std::string>());
-  auto opt = descent::make_optimizer(c["descent"]["optimizer"].get<std::string>(), params,
-                                     descent::Convention::pytorch, overrides);
+  for (const auto& [key, value] : c["descent"]["overrides"].items())
+    overrides.emplace_back(key, value.template get<std::string>());
+  auto opt = descent::make_optimizer(c["descent"]["optimizer"].get<std::string>(), params, descent::Convention::pytorch,
+                                     overrides);
   if (mode == Mode::threads1) opt->set_threads(1);
   if (mode == Mode::threads2) opt->set_threads(2);
   if (mode == Mode::reference) opt->set_reference(true);
@@ -107,8 +108,8 @@ bool bit_equal(const std::vector<T>& a, const std::vector<T>& b) {
 
 template <class T>
 void check_case(const std::string& file, const json& c, const char* dtype) {
-  SCOPED_TRACE(file + ": " + c["name"].get<std::string>() + " (" + dtype + ", " +
-               c["descent"]["overrides"].dump() + ")");
+  SCOPED_TRACE(file + ": " + c["name"].get<std::string>() + " (" + dtype + ", " + c["descent"]["overrides"].dump() +
+               ")");
   const Run<T> run = replay<T>(c, Mode::threads1);
   double worst = 0;
   const double tol = tolerance<T>();
@@ -146,7 +147,8 @@ void check_case(const std::string& file, const json& c, const char* dtype) {
       for (std::size_t k = 0; k < want.size(); ++k) {
         const double scale = std::max(std::abs(want[k]), largest);
         EXPECT_LE(std::abs(double(mine[k]) - want[k]), tol * scale)
-            << name << "[" << k << "] slot " << run.slots[j] << ": descent " << double(mine[k]) << ", torch " << want[k];
+            << name << "[" << k << "] slot " << run.slots[j] << ": descent " << double(mine[k]) << ", torch "
+            << want[k];
       }
     }
     for (const auto& [slot, values] : expected["state"].items()) {

@@ -185,8 +185,7 @@ TEST(Keras, AdamAmsgrad) {
   keras_adam(shrinking, false, &plain);
   // The two differ by ~6e-7 here, far beyond expect_close's 1e-14.
   ASSERT_GT(std::abs(want.back() - plain.back()), 1e-9) << "the gradients must tell AMSGrad from Adam";
-  for (std::size_t t = 0; t < shrinking.size(); ++t)
-    expect_close(r.w[t], want[t], "step " + std::to_string(t + 1));
+  for (std::size_t t = 0; t < shrinking.size(); ++t) expect_close(r.w[t], want[t], "step " + std::to_string(t + 1));
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ std::string make_error(const char* optimizer, const Overrides& overrides, Conven
 TEST(Options, NegativeLearningRate) {
   // sgdm is the sgd rule with momentum, and its range errors name the rule.
   for (const char* o : {"sgd", "sgdm", "adagrad", "rmsprop", "adam"})
-    expect_mentions(make_error(o, {{"lr", "-0.1"}}), {std::string_view(o) == "sgdm" ? "sgd" : o, "lr", "-0.1", "[0, inf)"});
+    expect_mentions(make_error(o, {{"lr", "-0.1"}}),
+                    {std::string_view(o) == "sgdm" ? "sgd" : o, "lr", "-0.1", "[0, inf)"});
   expect_mentions(make_error("adam", {{"lr", "nan"}}), {"lr", "nan", "[0, inf)"});
 }
 
@@ -198,8 +199,10 @@ void expect_groups_independent(typename O::Options a, typename O::Options b) {
     both.step();
     only_a.step();
     only_b.step();
-    for (auto* gr : {&ga, &ga1}) for (auto& x : *gr) x = -0.9 * x + 0.01;  // gradients change between steps
-    for (auto* gr : {&gb, &gb1}) for (auto& x : *gr) x = 0.7 * x - 0.02;
+    for (auto* gr : {&ga, &ga1})
+      for (auto& x : *gr) x = -0.9 * x + 0.01;  // gradients change between steps
+    for (auto* gr : {&gb, &gb1})
+      for (auto& x : *gr) x = 0.7 * x - 0.02;
   }
   EXPECT_EQ(wa, wa1);
   EXPECT_EQ(wb, wb1);
@@ -239,7 +242,9 @@ TEST(Options, BadParameters) {
   expect_mentions(error_of<descent::Error>([&] { Param("layer.w", w, g2); }),
                   {"layer.w", "gradient has 2 values", "3"});
   expect_mentions(error_of<descent::Error>([&] { Param("layer.w", w, g3, {2, 2}); }), {"layer.w", "shape", "4", "3"});
-  expect_mentions(error_of<descent::Error>([&] { descent::Adam({Param("w", w, g3), Param("w", w, g3)}); }),
+  expect_mentions(error_of<descent::Error>([&] {
+                    descent::Adam({Param("w", w, g3), Param("w", w, g3)});
+                  }),
                   {"'w'", "twice"});
   descent::Adam opt({Param("w", w, g3)});
   expect_mentions(error_of<descent::Error>([&] { opt.add_group({Param("w", w, g3)}, {}); }), {"'w'", "twice"});

@@ -17,7 +17,7 @@ using Overrides = std::vector<std::pair<std::string, std::string>>;
 
 // w after each step, and the optimizer (for its state), from w0 over the gradients.
 struct ScalarRun {
-  std::vector<double> w;  // w_2, w_3, ... (w after steps 1, 2, ...)
+  std::vector<double> w;                                             // w_2, w_3, ... (w after steps 1, 2, ...)
   std::unique_ptr<double[]> memory = std::make_unique<double[]>(2);  // w and g, viewed by opt
   std::unique_ptr<Optimizer> opt;
   double slot(std::string_view name) const { return opt->state(0, name).as<double>()[0]; }
@@ -30,8 +30,8 @@ inline ScalarRun run_scalar(std::string_view optimizer, Convention c, const Over
   double& g = r.memory[1];
   w = w0;
   g = 0;
-  r.opt = make_optimizer(optimizer, {Param("w", std::span<double>(&w, 1), std::span<const double>(&g, 1))}, c,
-                         overrides);
+  r.opt =
+      make_optimizer(optimizer, {Param("w", std::span<double>(&w, 1), std::span<const double>(&g, 1))}, c, overrides);
   for (double gt : grads) {
     g = gt;
     r.opt->step();

@@ -137,8 +137,10 @@ void zero_gradients_in_vectors(const char* optimizer) {
   opt->step();
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_FALSE(std::isnan(w[i])) << optimizer << " w[" << i << "]";
-    if (i % 2) ASSERT_EQ(w[i], T(1)) << optimizer << " w[" << i << "] has a zero gradient";
-    else ASSERT_LT(w[i], T(1)) << optimizer << " w[" << i << "]";
+    if (i % 2)
+      ASSERT_EQ(w[i], T(1)) << optimizer << " w[" << i << "] has a zero gradient";
+    else
+      ASSERT_LT(w[i], T(1)) << optimizer << " w[" << i << "]";
   }
 }
 
