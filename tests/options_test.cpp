@@ -85,8 +85,8 @@ TEST(Options, NesterovNeedsMomentumAndNoDampening) {
 
 TEST(Options, UnknownNameAndBadValues) {
   expect_mentions(make_error("adam", {{"beta3", "0.9"}}), {"adam", "unknown option 'beta3'", "beta1", "beta2", "eps"});
-  expect_mentions(make_error("adam", {{"lr", "fast"}}), {"adam", "lr", "'fast'", "not a number"});
-  expect_mentions(make_error("adam", {{"lr", "0.1x"}}), {"lr", "'0.1x'", "not a number"});
+  expect_mentions(make_error("adam", {{"lr", "fast"}}), {"adam", "lr", "'fast'", "not a number", "[0, inf)"});
+  expect_mentions(make_error("adam", {{"beta2", "0.1x"}}), {"beta2", "'0.1x'", "not a number", "[0, 1)"});
   expect_mentions(make_error("adam", {{"lr", ""}}), {"lr", "''", "not a number"});
   expect_mentions(make_error("adam", {{"amsgrad", "maybe"}}), {"amsgrad", "'maybe'", "true or false"});
   expect_mentions(error_of([] { descent::make_optimizer("adamax", {}); }), {"adamax", "sgd", "adam"});
