@@ -9,6 +9,7 @@ torch optimizer class into this directory:
 
   {"generator": ..., "torch": "1.13...", "steps": N,
    "cases": [{"name": "momentum_dampening",
+              "lr_per_step": [...],                                  # only some cases: a schedule
               "torch": {"class": "SGD", "options": {...}},          # what was run
               "descent": {"optimizer": "sgdm", "overrides": {...}},  # the same, as descent options
               "params": [{"name": "w", "shape": [3, 4], "init": [...],
@@ -56,11 +57,13 @@ def inputs(seed):
     return out
 
 
-def run(cls, options, data, dtype):
+def run(cls, options, data, dtype, lrs):
     params = [torch.tensor(init, dtype=dtype) for _, _, init, _ in data]
     opt = getattr(torch.optim, cls)(params, **options)
     after = [[] for _ in data]
     for t in range(STEPS):
+        if lrs:
+            opt.param_groups[0]["lr"] = lrs[t]
         for p, (_, _, _, grads) in zip(params, data):
             p.grad = torch.tensor(grads[t], dtype=dtype)
         opt.step()
@@ -101,7 +104,12 @@ def descent_overrides(cls, options):
     return out
 
 
-def case(name, cls, options, seed, optimizer=None):
+def schedule(lr):
+    """A learning rate that changes every step (a schedule), set on the group before each step."""
+    return [lr * (1.0 + 0.5 * np.cos(t)) for t in range(STEPS)]
+
+
+def case(name, cls, options, seed, optimizer=None, lrs=None):
     data = inputs(seed)
     options = dict(options, foreach=False)  # the single-tensor code path, the documented formulas
     if optimizer is None:
@@ -111,12 +119,15 @@ def case(name, cls, options, seed, optimizer=None):
     params = [{"name": n, "shape": list(shape), "init": init.reshape(-1).tolist(),
                "grads": [g.reshape(-1).tolist() for g in grads]} for n, shape, init, grads in data]
     for dtype, key in ((torch.float64, "float64"), (torch.float32, "float32")):
-        after, states = run(cls, options, data, dtype)
+        after, states = run(cls, options, data, dtype, lrs)
         for p, a, s in zip(params, after, states):
             p[key] = {"after": a, "state": s}
-    return {"name": name, "torch": {"class": cls, "options": torch_options},
-            "descent": {"optimizer": optimizer, "overrides": descent_overrides(cls, torch_options)},
-            "params": params}
+    out = {"name": name, "torch": {"class": cls, "options": torch_options},
+           "descent": {"optimizer": optimizer, "overrides": descent_overrides(cls, torch_options)},
+           "params": params}
+    if lrs:
+        out["lr_per_step"] = lrs
+    return out
 
 
 def sgd_cases():
@@ -130,6 +141,9 @@ def sgd_cases():
         case("maximize", "SGD", {"lr": 0.1, "maximize": True}, 7),
         case("nesterov_weight_decay_maximize", "SGD",
              {"lr": 0.03, "momentum": 0.5, "nesterov": True, "weight_decay": 0.02, "maximize": True}, 8),
+        # torch keeps lr outside the buffer: a new lr scales all past momentum at once.
+        case("momentum_dampening_lr_schedule", "SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1}, 9,
+             lrs=schedule(0.05)),
     ]
 
 
@@ -143,6 +157,7 @@ def adagrad_cases():
         case("maximize", "Adagrad", {"lr": 0.1, "maximize": True}, 16),
         case("everything", "Adagrad", {"lr": 0.2, "lr_decay": 0.01, "initial_accumulator_value": 0.1,
                                        "eps": 1e-6, "weight_decay": 0.05, "maximize": True}, 17),
+        case("lr_decay_lr_schedule", "Adagrad", {"lr": 0.1, "lr_decay": 0.05}, 18, lrs=schedule(0.1)),
     ]
 
 
@@ -158,6 +173,8 @@ def rmsprop_cases():
         case("maximize", "RMSprop", {"lr": 0.01, "maximize": True}, 28),
         case("everything", "RMSprop", {"lr": 0.02, "alpha": 0.9, "eps": 1e-6, "centered": True, "momentum": 0.5,
                                        "weight_decay": 0.05, "maximize": True}, 29),
+        case("centered_momentum_lr_schedule", "RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9}, 30,
+             lrs=schedule(0.01)),
     ]
 
 
@@ -171,6 +188,7 @@ def adam_cases():
         case("maximize", "Adam", {"lr": 0.05, "maximize": True}, 36),
         case("everything", "Adam", {"lr": 0.02, "betas": (0.85, 0.98), "eps": 1e-6, "amsgrad": True,
                                     "weight_decay": 0.05, "maximize": True}, 37),
+        case("amsgrad_lr_schedule", "Adam", {"lr": 0.05, "amsgrad": True}, 38, lrs=schedule(0.05)),
     ]
 
 
@@ -181,6 +199,8 @@ def adamw_cases():
         case("amsgrad", "AdamW", {"lr": 0.05, "weight_decay": 0.05, "amsgrad": True}, 43),
         case("everything", "AdamW", {"lr": 0.02, "betas": (0.85, 0.98), "eps": 1e-6, "amsgrad": True,
                                      "weight_decay": 0.2, "maximize": True}, 44),
+        # the decay factor 1 − lr·λ follows the scheduled lr
+        case("weight_decay_lr_schedule", "AdamW", {"lr": 0.05, "weight_decay": 0.1}, 45, lrs=schedule(0.05)),
     ]
 
 
