@@ -188,4 +188,31 @@ TEST(Keras, AdamAmsgrad) {
   for (std::size_t t = 0; t < shrinking.size(); ++t) expect_close(r.w[t], want[t], "step " + std::to_string(t + 1));
 }
 
+// base_optimizer.py, _apply_weight_decay, before every optimizer's update_step:
+//   variable = variable - variable * weight_decay * learning_rate
+// Decoupled: the gradient the update sees is the loss's alone (no λ·w added, unlike L2).
+TEST(Keras, WeightDecayIsDecoupled) {
+  const double lr = 0.01, wd = 0.1, mu = 0.9;
+  {
+    auto r = run_scalar("sgdm", Convention::keras, {{"lr", "0.01"}, {"weight_decay", "0.1"}}, 1.0, grads);
+    double v = 0, w = 1.0;
+    for (std::size_t t = 0; t < grads.size(); ++t) {
+      w = w - w * wd * lr;
+      v = mu * v - lr * grads[t];
+      w = w + v;
+      expect_close(r.w[t], w, "sgdm step " + std::to_string(t + 1));
+    }
+  }
+  {
+    auto r = run_scalar("rmsprop", Convention::keras, {{"lr", "0.01"}, {"weight_decay", "0.1"}}, 1.0, grads);
+    double v = 0, w = 1.0;
+    for (std::size_t t = 0; t < grads.size(); ++t) {
+      w = w - w * wd * lr;
+      v = 0.9 * v + 0.1 * grads[t] * grads[t];
+      w = w - lr * grads[t] / std::sqrt(v + 1e-7);
+      expect_close(r.w[t], w, "rmsprop step " + std::to_string(t + 1));
+    }
+  }
+}
+
 }  // namespace
