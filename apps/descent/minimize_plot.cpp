@@ -107,8 +107,8 @@ void write_trajectories(const fs::path& dir, const TestFunction& f, const std::v
     text += ",f\n";
     for (std::size_t s = 0; s < r.points.size(); ++s) {
       text += std::to_string(s);
-      for (double xi : r.points[s]) text += "," + num(xi);
-      text += "," + num(r.values[s]) + "\n";
+      for (double xi : r.points[s]) text += fmt::format(",{:.17g}", xi);
+      text += fmt::format(",{:.17g}\n", r.values[s]);
     }
     write_atomically(dir / fmt::format("{}_{}.csv", f.name(), r.optimizer), text);
   }

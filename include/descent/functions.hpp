@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "descent/error.hpp"
+
 namespace descent {
 
 class TestFunction {
