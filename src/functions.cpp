@@ -139,7 +139,7 @@ class Beale final : public TestFunction {
   Points minimizers() const override { return {{3.0, 0.5}}; }
   double minimum() const override { return 0; }
   std::vector<double> start() const override { return {1.0, 1.5}; }
-  std::array<double, 4> window() const override { return {-4.5, 4.5, -4.5, 4.5}; }
+  std::array<double, 4> window() const override { return {-0.5, 4, -1.5, 2}; }
 };
 
 // Booth: (x + 2y − 7)² + (2x + y − 5)², a convex quadratic.

@@ -377,6 +377,21 @@ TEST(MinimizeCli, JsonHasEveryRunAndItsTrajectory) {
   EXPECT_NE(r.out.find("\"steps\":3"), std::string::npos);
 }
 
+// Without --lr, the seed convention's picture presets keep all five on the picture: none
+// diverges on Rosenbrock (at the convention's lr 0.1, SGD does within 5 steps).
+TEST(MinimizeCli, DefaultRosenbrockRunsStayFinite) {
+  const CliResult r = cli("minimize rosenbrock --format json");
+  ASSERT_EQ(r.code, 0);
+  std::size_t runs = 0, finite = 0;
+  for (auto at = r.out.find("\"optimizer\":"); at != std::string::npos; at = r.out.find("\"optimizer\":", at + 1)) ++runs;
+  for (auto at = r.out.find("\"diverged_at\":null"); at != std::string::npos; at = r.out.find("\"diverged_at\":null", at + 1))
+    ++finite;
+  EXPECT_EQ(runs, 5u);
+  EXPECT_EQ(finite, 5u);
+  const CliResult plain = cli("minimize rosenbrock --format json --optimizers sgd --lr 0.1");
+  EXPECT_NE(plain.out.find("\"diverged_at\":5"), std::string::npos) << plain.out.substr(0, 400);
+}
+
 TEST(MinimizeCli, OutWritesCsvAndPictures) {
   const auto dir = std::filesystem::temp_directory_path() / "descent_minimize_test_out";
   std::filesystem::remove_all(dir);

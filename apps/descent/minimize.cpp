@@ -23,7 +23,7 @@ struct MinimizeArgs {
   std::string function;
   std::vector<std::string> optimizers{"sgd", "sgdm", "adagrad", "rmsprop", "adam"};
   std::vector<std::string> lr;  // "0.1" for all, or "adam=0.1" for one
-  std::int64_t steps = 200;
+  std::optional<std::int64_t> steps;
   std::vector<double> start;
   std::optional<std::size_t> dim;
   double tol = 1e-6;
@@ -48,6 +48,36 @@ struct Run {
 };
 
 std::string text(double x) { return fmt::format("{:.17g}", x); }
+
+// The playground's defaults in the seed convention, per function: the convention's lr of 0.1
+// sends plain SGD off to infinity on the steep functions (its limit is 2 / the largest
+// curvature: 0.002 on Rosenbrock, 0.08 on the ill-conditioned bowl), so without --lr these
+// rates keep every path on the picture; the table and the key show the rates used. Other
+// conventions use their own lr.
+struct Preset {
+  std::string_view function;
+  std::int64_t steps;
+  std::vector<std::pair<std::string_view, double>> lr;  // optimizers not listed: the convention's
+};
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> all{
+      {"rosenbrock", 300, {{"sgd", 0.002}, {"sgdm", 0.01}, {"adagrad", 0.5}, {"rmsprop", 0.01}, {"adam", 0.05}}},
+      {"ill-bowl", 100, {{"sgd", 0.075}, {"adagrad", 0.5}}},
+      {"saddle", 60, {}},
+      {"beale", 300, {{"sgd", 0.01}, {"sgdm", 0.01}, {"adagrad", 0.5}, {"rmsprop", 0.05}}},
+      {"booth", 200, {{"sgd", 0.02}, {"adagrad", 2}}},
+      {"himmelblau", 200, {{"sgd", 0.01}, {"sgdm", 0.02}}},
+      {"styblinski-tang", 200, {{"sgd", 0.02}, {"sgdm", 0.02}}},
+  };
+  return all;
+}
+
+const Preset* preset_for(std::string_view function) {
+  for (const Preset& p : presets())
+    if (p.function == function) return &p;
+  return nullptr;
+}
 
 std::string point(const std::vector<double>& x) {
   std::string s = "(";
@@ -102,8 +132,10 @@ void check_flags_apply(const MinimizeArgs& a) {
 }
 
 // --lr entries: a number for every optimizer, or NAME=number for one.
-std::map<std::string, std::string> parse_lr(const MinimizeArgs& a) {
+std::map<std::string, std::string> parse_lr(const MinimizeArgs& a, Convention convention) {
   std::map<std::string, std::string> lr;
+  if (const Preset* p = preset_for(a.function); p && convention == Convention::seed)
+    for (const auto& [name, value] : p->lr) lr[std::string(name)] = text(value);
   for (const std::string& item : a.lr) {
     const auto eq = item.find('=');
     const std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
@@ -123,7 +155,9 @@ void run_minimize(const MinimizeArgs& a) {
   test_function_info(a.function);  // unknown names first
   for (const auto& name : a.optimizers) optimizer_info(name);
   check_flags_apply(a);
-  if (a.steps < 0) throw OptionError(fmt::format("--steps {} is negative", a.steps));
+  const Preset* preset = preset_for(a.function);
+  const std::int64_t steps = a.steps.value_or(preset ? preset->steps : 200);
+  if (steps < 0) throw OptionError(fmt::format("--steps {} is negative", steps));
   if (!(a.tol >= 0)) throw OptionError(fmt::format("--tol {} must be a number >= 0", a.tol));
   std::size_t dim = a.dim.value_or(a.start.empty() ? 2 : a.start.size());
   auto f = make_test_function(a.function, dim);
@@ -133,7 +167,7 @@ void run_minimize(const MinimizeArgs& a) {
     if (!std::isfinite(a.start[i]))
       throw OptionError(fmt::format("--start: value {} ({}) is not a finite number", i + 1, a.start[i]));
   const std::vector<double> start = a.start.empty() ? f->start() : a.start;
-  const auto lr = parse_lr(a);
+  const auto lr = parse_lr(a, convention);
   if (a.animate && a.out.empty()) throw OptionError("--animate needs --out DIR");
   if (!a.out.empty()) {
     check_out_dir(a.out);
@@ -156,7 +190,7 @@ void run_minimize(const MinimizeArgs& a) {
       run.lr = make({Param("x", x0, g0)})->lr();
     }
     try {
-      MinimizeResult r = minimize<double>(objective, run.x, make, {.max_steps = a.steps}, {&path, &within});
+      MinimizeResult r = minimize<double>(objective, run.x, make, {.max_steps = steps}, {&path, &within});
       run.steps = r.steps;
       run.value = r.value;
       run.seconds = r.seconds;
@@ -217,7 +251,7 @@ void run_minimize(const MinimizeArgs& a) {
     return;
   }
   fmt::print("{} ({}-D), {} convention, start {}, {} steps; minimum {:g} at {}{}\n", f->name(), dim,
-             to_string(convention), point(start), a.steps, f->minimum(), point(minimizers[0]),
+             to_string(convention), point(start), steps, f->minimum(), point(minimizers[0]),
              minimizers.size() > 1 ? fmt::format(" and {} more", minimizers.size() - 1) : "");
   fmt::print("{:<9} {:>9}  {:<28} {:>12} {:>12} {:>13} {:>10}\n", "optimizer", "lr", "final x", "final f",
              "dist to opt", fmt::format("steps f-f*<={:g}", a.tol), "time");
@@ -240,8 +274,11 @@ void add_minimize(CLI::App& app) {
   for (const auto& info : test_functions()) functions += (functions.empty() ? "" : ", ") + std::string(info.name);
   cmd->add_option("function", args->function, "The test function: " + functions)->required();
   cmd->add_option("--optimizers", args->optimizers, "Optimizers to run (default: all five)")->delimiter(',');
-  cmd->add_option("--lr", args->lr, "Learning rate for all (0.01) or per optimizer (sgd=0.001,adam=0.1)")->delimiter(',');
-  cmd->add_option("--steps", args->steps, "Steps per optimizer (default 200)");
+  cmd->add_option("--lr", args->lr,
+                  "Learning rate for all (0.01) or per optimizer (sgd=0.001,adam=0.1); default: the convention's, "
+                  "except that in the seed convention steep functions have rates that keep every path on the picture")
+      ->delimiter(',');
+  cmd->add_option("--steps", args->steps, "Steps per optimizer (default: 200, or the function's picture preset)");
   cmd->add_option("--start", args->start, "Start point X,Y[,...] (default: the function's classic start)")->delimiter(',');
   cmd->add_option("--dim", args->dim, "Dimension (default: that of --start, else 2)");
   cmd->add_option("--tol", args->tol, "Tolerance on f - f* for 'steps to tolerance' (default 1e-6)");

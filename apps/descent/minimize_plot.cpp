@@ -141,8 +141,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     gp << "EOD\n";
   };
   grid("grid", 240);
-  if (animate) grid("coarse", 120);
-  for (std::size_t k = 0; k < runs.size(); ++k) {
+    for (std::size_t k = 0; k < runs.size(); ++k) {
     gp << "$path" << k << " << EOD\n";
     for (std::size_t s = 0; s < drawable(runs[k]); ++s) gp << num(runs[k].points[s][0]) << ' ' << num(runs[k].points[s][1]) << '\n';
     gp << "EOD\n";
@@ -162,8 +161,9 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
      << "\n";
 
   // The plot command, with the paths cut at step `upto` (the animation's frames).
-  auto plot = [&](const char* background, const std::string& upto) {
-    std::string cmd = fmt::format("plot ${} with image notitle, $contours with lines lc rgb '#8fa9c4' lw 0.6 notitle", background);
+  auto plot = [&](bool background, const std::string& upto) {
+    std::string cmd = fmt::format("plot {}$contours with lines lc rgb '#8fa9c4' lw 0.6 notitle",
+                                  background ? "$grid with image notitle, " : "");
     // The key in the optimizers' order; the paths drawn last to first, so that the slow movers
     // (SGD) stay visible on top of the paths that sweep the whole valley.
     for (std::size_t k = 0; k < runs.size(); ++k)
@@ -194,19 +194,21 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
                  gif = dir / fmt::format("{}.gif", f.name());
   std::vector<fs::path> outputs{png, svg};
   gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height, quoted(temp_beside(png)));
-  gp << plot("grid", "1000000000");
+  gp << plot(true, "1000000000");
   gp << fmt::format("set output\nset terminal svg size {},{} font 'sans,10'\nset output {}\n", width, height,
                     quoted(temp_beside(svg)));
-  gp << plot("grid", "1000000000");
+  gp << plot(true, "1000000000");
   if (animate) {
     std::size_t longest = 0;
     for (const auto& r : runs) longest = std::max(longest, drawable(r));
-    const std::size_t frames = std::min<std::size_t>(std::max<std::size_t>(longest, 2) - 1, 100);
-    gp << fmt::format("set output\nset terminal gif animate delay 6 loop 0 optimize size {},{} font 'sans,9'\nset output {}\n",
-                      width, height, quoted(temp_beside(gif)));
+    const std::size_t frames = std::min<std::size_t>(std::max<std::size_t>(longest, 2) - 1, 60);
+    // Smaller than the PNG, and contour lines only: a GIF stores every frame, and the shaded
+    // background would make each one large.
+    gp << fmt::format("set output\nset terminal gif animate delay 8 loop 0 optimize size {},{} font 'sans,8'\nset output {}\n",
+                      width * 3 / 4, height * 3 / 4, quoted(temp_beside(gif)));
     gp << fmt::format("do for [frame=0:{}] {{\n  upto = int(frame * {} / {})\n  {}}}\n", frames, longest - 1, frames,
-                      plot("coarse", "upto"));
-    gp << "do for [hold=1:20] {\n  " << plot("coarse", "1000000000") << "}\n";
+                      plot(false, "upto"));
+    gp << "do for [hold=1:8] {\n  " << plot(false, "1000000000") << "}\n";
     outputs.push_back(gif);
   }
   gp << "set output\n";
