@@ -169,6 +169,21 @@ TEST(Minimize, FloatPoints) {
   EXPECT_LT(r.value, 1e-18);
 }
 
+// The example of docs/playground.md, as written there.
+TEST(Minimize, DocExample) {
+  auto f = descent::make_test_function("rosenbrock");
+  std::vector<double> x = f->start();
+  descent::RecordTrajectory<double> path;
+  descent::KeepBest<double> best;
+  descent::StopAtGradientNorm<double> converged(1e-8);
+  descent::MinimizeResult r = descent::minimize<double>(
+      *f, x, descent::from_registry("adam", descent::Convention::pytorch, {{"lr", "0.01"}}),
+      {.max_steps = 20000}, {&path, &best, &converged});
+  EXPECT_EQ(path.points().size(), std::size_t(r.steps) + 1);
+  EXPECT_LE(best.value(), r.value);
+  EXPECT_LT(f->distance_to_optimum(best.x()), 1e-3) << r.stopped_by << " " << r.steps;
+}
+
 TEST(Callbacks, GradientToleranceStopsAtTheFirstStepBelow) {
   auto f = descent::make_test_function("bowl");
   std::vector<double> x{3.0, 4.0};  // |∇f| = |x| = 5·0.9^t

@@ -198,12 +198,14 @@ void run_minimize(const MinimizeArgs& a) {
       // The optimizer overshot until f overflowed: a result worth showing, not bad input.
       run.diverged_at = e.step();
       run.steps = e.step();
-      run.value = f->evaluate(run.x);
     }
     run.steps_to_tol = within.step;
     run.trajectory = path.points();
     run.values = path.values();
-    if (run.diverged_at && !run.trajectory.empty()) run.x = run.trajectory.back();
+    if (run.diverged_at) {  // report the last point where f was finite
+      run.x = run.trajectory.back();
+      run.value = run.values.back();
+    }
     runs.push_back(std::move(run));
   }
 
