@@ -1,11 +1,11 @@
 // The test functions: gradients against central finite differences, the stated minimizers
 // (zero gradient, the stated value, nothing lower anywhere sampled) and hand-computed values.
+#include "descent/functions.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
-
-#include "descent/functions.hpp"
 
 namespace {
 
@@ -119,7 +119,8 @@ TEST(Functions, StartPointsHaveTheDimensionAndLieInTheWindow) {
       const auto w = f->window();
       if (dim == 2) {
         EXPECT_TRUE(s[0] > w[0] && s[0] < w[1] && s[1] > w[2] && s[1] < w[3]) << info.name;
-        for (const auto& m : f->minimizers()) EXPECT_TRUE(m[0] > w[0] && m[0] < w[1] && m[1] > w[2] && m[1] < w[3]) << info.name;
+        for (const auto& m : f->minimizers())
+          EXPECT_TRUE(m[0] > w[0] && m[0] < w[1] && m[1] > w[2] && m[1] < w[3]) << info.name;
       }
     }
 }

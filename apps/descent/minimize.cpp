@@ -1,5 +1,7 @@
 // descent minimize: several optimizers on one test function, side by side; with --out, the
 // trajectories as CSV and a contour plot of their paths (minimize_plot.cpp).
+#include "descent/minimize.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 
 #include "commands.hpp"
 #include "descent/functions.hpp"
-#include "descent/minimize.hpp"
 #include "descent/registry.hpp"
 #include "minimize_plot.hpp"
 
@@ -258,20 +259,22 @@ void run_minimize(const MinimizeArgs& a) {
   fmt::print("{:<9} {:>9}  {:<28} {:>12} {:>12} {:>13} {:>10}\n", "optimizer", "lr", "final x", "final f",
              "dist to opt", fmt::format("steps f-f*<={:g}", a.tol), "time");
   for (const Run& r : runs) {
-    const std::string tol = r.diverged_at ? fmt::format("diverged@{}", *r.diverged_at)
+    const std::string tol = r.diverged_at    ? fmt::format("diverged@{}", *r.diverged_at)
                             : r.steps_to_tol ? std::to_string(*r.steps_to_tol)
                                              : "-";
     fmt::print("{:<9} {:>9.3g}  {:<28} {:>12.6g} {:>12.4g} {:>13} {:>10}\n", r.optimizer, r.lr, point(r.x), r.value,
                f->distance_to_optimum(r.x), tol, r.diverged_at ? "-" : fmt::format("{:.3f}ms", r.seconds * 1e3));
   }
   for (const auto& w : written) fmt::print("wrote {}\n", w);
+  if (!a.out.empty() && dim != 2) fmt::print("no contour plot: {} is {}-D here, plots are 2-D\n", f->name(), dim);
 }
 
 }  // namespace
 
 void add_minimize(CLI::App& app) {
   auto args = std::make_shared<MinimizeArgs>();
-  CLI::App* cmd = app.add_subcommand("minimize", "Optimizers side by side on a test function, with a picture of their paths");
+  CLI::App* cmd =
+      app.add_subcommand("minimize", "Optimizers side by side on a test function, with a picture of their paths");
   std::string functions;
   for (const auto& info : test_functions()) functions += (functions.empty() ? "" : ", ") + std::string(info.name);
   cmd->add_option("function", args->function, "The test function: " + functions)->required();
@@ -281,7 +284,8 @@ void add_minimize(CLI::App& app) {
                   "except that in the seed convention steep functions have rates that keep every path on the picture")
       ->delimiter(',');
   cmd->add_option("--steps", args->steps, "Steps per optimizer (default: 200, or the function's picture preset)");
-  cmd->add_option("--start", args->start, "Start point X,Y[,...] (default: the function's classic start)")->delimiter(',');
+  cmd->add_option("--start", args->start, "Start point X,Y[,...] (default: the function's classic start)")
+      ->delimiter(',');
   cmd->add_option("--dim", args->dim, "Dimension (default: that of --start, else 2)");
   cmd->add_option("--tol", args->tol, "Tolerance on f - f* for 'steps to tolerance' (default 1e-6)");
   cmd->add_option("--beta,--momentum,--alpha,--rho", args->beta, "SGDM's momentum, RMSProp's decay");

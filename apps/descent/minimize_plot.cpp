@@ -141,9 +141,10 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     gp << "EOD\n";
   };
   grid("grid", 240);
-    for (std::size_t k = 0; k < runs.size(); ++k) {
+  for (std::size_t k = 0; k < runs.size(); ++k) {
     gp << "$path" << k << " << EOD\n";
-    for (std::size_t s = 0; s < drawable(runs[k]); ++s) gp << num(runs[k].points[s][0]) << ' ' << num(runs[k].points[s][1]) << '\n';
+    for (std::size_t s = 0; s < drawable(runs[k]); ++s)
+      gp << num(runs[k].points[s][0]) << ' ' << num(runs[k].points[s][1]) << '\n';
     gp << "EOD\n";
   }
   gp << "$optima << EOD\n";
@@ -152,12 +153,14 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
 
   gp << "set contour base\nset cntrparam levels 18\nunset surface\nset table $contours\nsplot $grid with lines\n"
         "unset table\nunset contour\nset surface\n";
-  gp << fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n", num(xlo), num(xhi), num(ylo), num(yhi));
+  gp << fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n", num(xlo), num(xhi), num(ylo),
+                    num(yhi));
   gp << "set palette defined (0 '#fbfdff', 1 '#dcebf7', 2 '#a9cce3', 3 '#6f9fc9', 4 '#3d6fa3')\n"
         "set cblabel 'log10(1 + f - f*)'\nset key below horizontal maxcols 3 box opaque samplen 2 width 1\n"
         "set xlabel 'x'\nset ylabel 'y'\nset tics out nomirror\nset border 3\n";
-  gp << "set title " << gp_string(fmt::format("{}: start ({:g}, {:g})", f.name(), runs.empty() ? 0.0 : runs[0].points[0][0],
-                                              runs.empty() ? 0.0 : runs[0].points[0][1]))
+  gp << "set title "
+     << gp_string(fmt::format("{}: start ({:g}, {:g})", f.name(), runs.empty() ? 0.0 : runs[0].points[0][0],
+                              runs.empty() ? 0.0 : runs[0].points[0][1]))
      << "\n";
 
   // The plot command, with the paths cut at step `upto` (the animation's frames).
@@ -167,8 +170,8 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     // The key in the optimizers' order; the paths drawn last to first, so that the slow movers
     // (SGD) stay visible on top of the paths that sweep the whole valley.
     for (std::size_t k = 0; k < runs.size(); ++k)
-      cmd += fmt::format(", keyentry with linespoints lc rgb '{}' lw 1.6 pt 7 ps 0.4 title {}", colour(runs[k].optimizer, k),
-                         gp_string(runs[k].label));
+      cmd += fmt::format(", keyentry with linespoints lc rgb '{}' lw 1.6 pt 7 ps 0.4 title {}",
+                         colour(runs[k].optimizer, k), gp_string(runs[k].label));
     for (std::size_t k = runs.size(); k-- > 0;) {
       const std::size_t n = drawable(runs[k]);
       if (n == 0) continue;
@@ -193,7 +196,8 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
   const fs::path png = dir / fmt::format("{}.png", f.name()), svg = dir / fmt::format("{}.svg", f.name()),
                  gif = dir / fmt::format("{}.gif", f.name());
   std::vector<fs::path> outputs{png, svg};
-  gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height, quoted(temp_beside(png)));
+  gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height,
+                    quoted(temp_beside(png)));
   gp << plot(true, "1000000000");
   gp << fmt::format("set output\nset terminal svg size {},{} font 'sans,10'\nset output {}\n", width, height,
                     quoted(temp_beside(svg)));
@@ -204,8 +208,9 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     const std::size_t frames = std::min<std::size_t>(std::max<std::size_t>(longest, 2) - 1, 60);
     // Smaller than the PNG, and contour lines only: a GIF stores every frame, and the shaded
     // background would make each one large.
-    gp << fmt::format("set output\nset terminal gif animate delay 8 loop 0 optimize size {},{} font 'sans,8'\nset output {}\n",
-                      width * 3 / 4, height * 3 / 4, quoted(temp_beside(gif)));
+    gp << fmt::format(
+        "set output\nset terminal gif animate delay 8 loop 0 optimize size {},{} font 'sans,8'\nset output {}\n",
+        width * 3 / 4, height * 3 / 4, quoted(temp_beside(gif)));
     gp << fmt::format("do for [frame=0:{}] {{\n  upto = int(frame * {} / {})\n  {}}}\n", frames, longest - 1, frames,
                       plot(false, "upto"));
     gp << "do for [hold=1:8] {\n  " << plot(false, "1000000000") << "}\n";

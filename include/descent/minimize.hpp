@@ -41,6 +41,8 @@ class Objective {
   using Point = std::span<const T>;
   using Grad = std::span<T>;
 
+  // (clang-format 14 cannot lay out requires-clauses.)
+  // clang-format off
   template <class F>
     requires(!std::same_as<std::remove_cvref_t<F>, Objective> && std::is_invocable_r_v<double, F&, Point, Grad>)
   Objective(F f) : both_(std::move(f)) {}
@@ -63,6 +65,7 @@ class Objective {
           f.gradient(x, out);
           return double(f.evaluate(x));
         }) {}
+  // clang-format on
 
   // f(x), with ∇f(x) written to g.
   double operator()(Point x, Grad g) const { return both_(x, g); }
@@ -91,10 +94,10 @@ template <class T>
 struct Progress {
   std::int64_t step;
   std::span<const T> x;
-  double value;            // f(x)
+  double value;             // f(x)
   std::span<const T> grad;  // ∇f(x): what the next step will use
-  double seconds;          // since the run began
-  const Optimizer& optimizer;
+  double seconds;           // since the run began
+  Optimizer& optimizer;     // a callback may change it, e.g. set_lr for a schedule
 
   double grad_norm() const;
 };
@@ -281,7 +284,8 @@ class RecordTrajectory final : public Callback<T> {
 template <class T>
 class StopWhen final : public Callback<T> {
  public:
-  StopWhen(std::string name, std::function<bool(const Progress<T>&)> stop) : name_(std::move(name)), stop_(std::move(stop)) {}
+  StopWhen(std::string name, std::function<bool(const Progress<T>&)> stop)
+      : name_(std::move(name)), stop_(std::move(stop)) {}
   std::string name() const override { return name_; }
   Flow after_step(const Progress<T>& p) override { return stop_(p) ? Flow::stop : Flow::go_on; }
 
