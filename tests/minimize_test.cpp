@@ -390,6 +390,8 @@ TEST(MinimizeCli, BadInputIsOneLineAndExitCode2) {
   expect_bad_input("minimize booth --optimizers sgd --lr adam=0.1", "--lr adam=0.1: adam is not one of --optimizers");
   expect_bad_input("minimize booth --optimizers adam --lr -1", "adam: option lr = -1 is out of range [0, inf)");
   expect_bad_input("minimize booth --animate", "--animate needs --out DIR");
+  expect_bad_input("minimize booth --optimizers adam,sgd,adam", "--optimizers lists adam twice");
+  expect_bad_input("minimize booth --steps -3", "--steps -3 is negative");
 }
 
 TEST(MinimizeCli, UnwritableOutIsCaughtBeforeRunning) {

@@ -154,7 +154,12 @@ std::map<std::string, std::string> parse_lr(const MinimizeArgs& a, Convention co
 void run_minimize(const MinimizeArgs& a) {
   const Convention convention = parse_convention(a.convention);
   test_function_info(a.function);  // unknown names first
-  for (const auto& name : a.optimizers) optimizer_info(name);
+  for (std::size_t i = 0; i < a.optimizers.size(); ++i) {
+    optimizer_info(a.optimizers[i]);
+    for (std::size_t j = 0; j < i; ++j)
+      if (a.optimizers[j] == a.optimizers[i])
+        throw OptionError(fmt::format("--optimizers lists {} twice", a.optimizers[i]));
+  }
   check_flags_apply(a);
   const Preset* preset = preset_for(a.function);
   const std::int64_t steps = a.steps.value_or(preset ? preset->steps : 200);

@@ -53,6 +53,8 @@ std::string colour(const std::string& optimizer, std::size_t index) {
 
 // A path may leave for infinity (a diverging run); past 1e12 gnuplot's clipping misbehaves and
 // the picture shows nothing more anyway.
+constexpr std::size_t max_drawn = 4000;  // points per path in a picture
+
 std::size_t drawable(const PlotRun& r) {
   std::size_t n = 0;
   while (n < r.points.size() && std::abs(r.points[n][0]) < 1e12 && std::abs(r.points[n][1]) < 1e12) ++n;
@@ -141,10 +143,21 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     gp << "EOD\n";
   };
   grid("grid", 240);
+  // Long runs are drawn with one point every `stride` steps (and their last point), the same
+  // stride for every path so that the animation's frames stay in step; the CSVs keep them all.
+  std::size_t longest = 0;
+  for (const auto& r : runs) longest = std::max(longest, drawable(r));
+  const std::size_t stride = std::max<std::size_t>(1, (longest + max_drawn - 1) / max_drawn);
+  std::vector<std::size_t> shown(runs.size());  // points in each path's datablock
   for (std::size_t k = 0; k < runs.size(); ++k) {
     gp << "$path" << k << " << EOD\n";
-    for (std::size_t s = 0; s < drawable(runs[k]); ++s)
+    const std::size_t n = drawable(runs[k]);
+    auto emit = [&](std::size_t s) {
       gp << num(runs[k].points[s][0]) << ' ' << num(runs[k].points[s][1]) << '\n';
+      ++shown[k];
+    };
+    for (std::size_t s = 0; s < n; s += stride) emit(s);
+    if (n > 0 && (n - 1) % stride != 0) emit(n - 1);
     gp << "EOD\n";
   }
   gp << "$optima << EOD\n";
@@ -173,7 +186,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
       cmd += fmt::format(", keyentry with linespoints lc rgb '{}' lw 1.6 pt 7 ps 0.4 title {}",
                          colour(runs[k].optimizer, k), gp_string(runs[k].label));
     for (std::size_t k = runs.size(); k-- > 0;) {
-      const std::size_t n = drawable(runs[k]);
+      const std::size_t n = shown[k];
       if (n == 0) continue;
       const std::size_t every = std::max<std::size_t>(1, n / 80);  // dots at most ~80 per path: steps stay visible
       cmd += fmt::format(", $path{} every ::0::{} with linespoints lc rgb '{}' lw 1.6 pt 7 ps 0.4 pi {} notitle", k,
@@ -181,7 +194,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     }
     // Each path's end point, large: where every optimizer got to is the picture's first message.
     for (std::size_t k = 0; k < runs.size(); ++k) {
-      const std::size_t n = drawable(runs[k]);
+      const std::size_t n = shown[k];
       if (n == 0) continue;
       cmd += fmt::format(", $path{} every ::{}::{} with points pt 7 ps 1.3 lc rgb '{}' notitle", k,
                          upto == "1000000000" ? std::to_string(n - 1) : fmt::format("(upto < {0} ? upto : {0})", n - 1),
@@ -203,8 +216,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
                     quoted(temp_beside(svg)));
   gp << plot(true, "1000000000");
   if (animate) {
-    std::size_t longest = 0;
-    for (const auto& r : runs) longest = std::max(longest, drawable(r));
+    longest = shown.empty() ? 0 : *std::max_element(shown.begin(), shown.end());
     const std::size_t frames = std::min<std::size_t>(std::max<std::size_t>(longest, 2) - 1, 60);
     // Smaller than the PNG, and contour lines only: a GIF stores every frame, and the shaded
     // background would make each one large.
