@@ -180,21 +180,27 @@ void run_minimize(const MinimizeArgs& a) {
     if (dim == 2) check_gnuplot();
   }
 
-  Objective<double> objective(*f);
+  // Every optimizer is built once before any run, so that a bad option fails before the first run.
+  std::vector<MakeOptimizer> makers;
   std::vector<Run> runs;
   for (const auto& name : a.optimizers) {
     auto overrides = overrides_for(a, optimizer_info(name));
     if (lr.count(name)) overrides.emplace_back("lr", lr.at(name));
-    MakeOptimizer make = from_registry(name, convention, overrides);
+    makers.push_back(from_registry(name, convention, overrides));
+    std::vector<double> x0 = start, g0(dim);
     Run run;
     run.optimizer = name;
     run.x = start;
+    run.lr = makers.back()({Param("x", x0, g0)})->lr();  // the rate used: the convention's unless --lr
+    runs.push_back(std::move(run));
+  }
+
+  Objective<double> objective(*f);
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    Run& run = runs[k];
+    const MakeOptimizer& make = makers[k];
     RecordTrajectory<double> path;
     FirstWithin within(f->minimum() + a.tol);
-    {  // the learning rate actually used (the convention's unless --lr), even for zero steps
-      std::vector<double> x0 = start, g0(dim);
-      run.lr = make({Param("x", x0, g0)})->lr();
-    }
     try {
       MinimizeResult r = minimize<double>(objective, run.x, make, {.max_steps = steps}, {&path, &within});
       run.steps = r.steps;
@@ -212,7 +218,6 @@ void run_minimize(const MinimizeArgs& a) {
       run.x = run.trajectory.back();
       run.value = run.values.back();
     }
-    runs.push_back(std::move(run));
   }
 
   std::vector<std::string> written;
