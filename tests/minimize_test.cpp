@@ -392,6 +392,7 @@ TEST(MinimizeCli, BadInputIsOneLineAndExitCode2) {
   expect_bad_input("minimize booth --animate", "--animate needs --out DIR");
   expect_bad_input("minimize booth --optimizers adam,sgd,adam", "--optimizers lists adam twice");
   expect_bad_input("minimize booth --steps -3", "--steps -3 is negative");
+  expect_bad_input("minimize rosenbrock --start 1e200,1", "rosenbrock is not finite at the start point (1e+200, 1)");
 }
 
 TEST(MinimizeCli, UnwritableOutIsCaughtBeforeRunning) {
@@ -433,9 +434,9 @@ TEST(MinimizeCli, DefaultRosenbrockRunsStayFinite) {
 TEST(MinimizeCli, OutWritesCsvAndPictures) {
   const auto dir = std::filesystem::temp_directory_path() / "descent_minimize_test_out";
   std::filesystem::remove_all(dir);
-  const CliResult r = cli("minimize rosenbrock --optimizers sgd,adam --steps 20 --out " + dir.string());
+  const CliResult r = cli("minimize rosenbrock --optimizers sgd,adam --steps 20 --animate --out " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* name : {"rosenbrock_sgd.csv", "rosenbrock_adam.csv", "rosenbrock.png", "rosenbrock.svg"})
+  for (const char* name : {"rosenbrock_sgd.csv", "rosenbrock_adam.csv", "rosenbrock.png", "rosenbrock.svg", "rosenbrock.gif"})
     EXPECT_GT(std::filesystem::file_size(dir / name), 0u) << name;
   std::ifstream csv(dir / "rosenbrock_adam.csv");
   std::string header, first;
@@ -449,7 +450,7 @@ TEST(MinimizeCli, OutWritesCsvAndPictures) {
     EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
     ++files;
   }
-  EXPECT_EQ(files, 4u);
+  EXPECT_EQ(files, 5u);
   std::filesystem::remove_all(dir);
 }
 

@@ -207,6 +207,8 @@ void run_minimize(const MinimizeArgs& a) {
       run.value = r.value;
       run.seconds = r.seconds;
     } catch (const NonFiniteError& e) {
+      if (e.step() == 0)  // f overflows at the start point itself: the start is the problem
+        throw OptionError(fmt::format("{} is not finite at the start point {}", f->name(), point(start)));
       // The optimizer overshot until f overflowed: a result worth showing, not bad input.
       run.diverged_at = e.step();
       run.steps = e.step();

@@ -176,8 +176,12 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
                               runs.empty() ? 0.0 : runs[0].points[0][1]))
      << "\n";
 
-  // The plot command, with the paths cut at step `upto` (the animation's frames).
-  auto plot = [&](bool background, const std::string& upto) {
+  // The plot command. In the animation (frame = true) every path stops at the gnuplot variable
+  // `upto`, an index into the datablocks.
+  auto plot = [&](bool background, bool frame) {
+    auto last = [&](std::size_t n) {  // the index of the last point drawn
+      return frame ? fmt::format("(upto < {0} ? upto : {0})", n - 1) : std::to_string(n - 1);
+    };
     std::string cmd = fmt::format("plot {}$contours with lines lc rgb '#8fa9c4' lw 0.6 notitle",
                                   background ? "$grid with image notitle, " : "");
     // The key in the optimizers' order; the paths drawn last to first, so that the slow movers
@@ -190,15 +194,13 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
       if (n == 0) continue;
       const std::size_t every = std::max<std::size_t>(1, n / 80);  // dots at most ~80 per path: steps stay visible
       cmd += fmt::format(", $path{} every ::0::{} with linespoints lc rgb '{}' lw 1.6 pt 7 ps 0.4 pi {} notitle", k,
-                         upto, colour(runs[k].optimizer, k), every);
+                         last(n), colour(runs[k].optimizer, k), every);
     }
     // Each path's end point, large: where every optimizer got to is the picture's first message.
     for (std::size_t k = 0; k < runs.size(); ++k) {
       const std::size_t n = shown[k];
       if (n == 0) continue;
-      cmd += fmt::format(", $path{} every ::{}::{} with points pt 7 ps 1.3 lc rgb '{}' notitle", k,
-                         upto == "1000000000" ? std::to_string(n - 1) : fmt::format("(upto < {0} ? upto : {0})", n - 1),
-                         upto == "1000000000" ? std::to_string(n - 1) : fmt::format("(upto < {0} ? upto : {0})", n - 1),
+      cmd += fmt::format(", $path{0} every ::{1}::{1} with points pt 7 ps 1.3 lc rgb '{2}' notitle", k, last(n),
                          colour(runs[k].optimizer, k));
     }
     cmd += ", $optima with points pt 3 ps 3 lw 2.5 lc rgb '#e6007e' title 'minimum'";
@@ -211,11 +213,11 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
   std::vector<fs::path> outputs{png, svg};
   gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height,
                     quoted(temp_beside(png)));
-  gp << plot(true, "1000000000");
+  gp << plot(true, false);
   gp << fmt::format("set output\nset terminal svg size {},{} font 'sans,10'\nset output {}\n", width, height,
                     quoted(temp_beside(svg)));
-  gp << plot(true, "1000000000");
-  if (animate) {
+  gp << plot(true, false);
+  if (animate && longest > 0) {
     longest = shown.empty() ? 0 : *std::max_element(shown.begin(), shown.end());
     const std::size_t frames = std::min<std::size_t>(std::max<std::size_t>(longest, 2) - 1, 60);
     // Smaller than the PNG, and contour lines only: a GIF stores every frame, and the shaded
@@ -224,8 +226,8 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
         "set output\nset terminal gif animate delay 8 loop 0 optimize size {},{} font 'sans,8'\nset output {}\n",
         width * 3 / 4, height * 3 / 4, quoted(temp_beside(gif)));
     gp << fmt::format("do for [frame=0:{}] {{\n  upto = int(frame * {} / {})\n  {}}}\n", frames, longest - 1, frames,
-                      plot(false, "upto"));
-    gp << "do for [hold=1:8] {\n  " << plot(false, "1000000000") << "}\n";
+                      plot(false, true));
+    gp << "do for [hold=1:8] {\n  " << plot(false, false) << "}\n";
     outputs.push_back(gif);
   }
   gp << "set output\n";
