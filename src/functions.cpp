@@ -305,7 +305,8 @@ std::unique_ptr<TestFunction> make_test_function(std::string_view name, std::siz
   if (dim < info.min_dim || (info.max_dim != 0 && dim > info.max_dim)) {
     const std::string range = info.max_dim == info.min_dim ? std::to_string(info.min_dim) + "-D only"
                               : info.max_dim == 0          ? "defined from " + std::to_string(info.min_dim) + "-D up"
-                                                           : "defined in 2-D to " + std::to_string(info.max_dim) + "-D";
+                                                           : "defined from " + std::to_string(info.min_dim) + "-D to " +
+                                                        std::to_string(info.max_dim) + "-D";
     throw Error(std::string(info.name) + " is " + range + " (got dimension " + std::to_string(dim) + ")");
   }
   if (name == "bowl") return std::make_unique<Bowl>(dim, 1.0, info.name);
