@@ -81,6 +81,7 @@ class Saddle final : public TestFunction {
     return {up, down};
   }
   double minimum() const override { return -0.25; }
+  std::vector<std::vector<double>> saddle_points() const override { return {std::vector<double>(dim(), 0.0)}; }
   std::vector<double> start() const override {
     std::vector<double> s(dim(), 1.5);
     s.back() = 1e-3;  // almost on the ridge: the question is who leaves the saddle first

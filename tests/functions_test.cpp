@@ -108,6 +108,8 @@ TEST(Functions, SaddleIsASaddle) {
   EXPECT_GT(f->evaluate(std::vector{1e-3, 0.0}), 0.0);  // up along x
   EXPECT_LT(f->evaluate(std::vector{0.0, 1e-3}), 0.0);  // down along y
   EXPECT_EQ(f->minimizers().size(), 2u);
+  ASSERT_EQ(f->saddle_points().size(), 1u);
+  EXPECT_EQ(f->saddle_points()[0], (std::vector<double>{0.0, 0.0}));
 }
 
 TEST(Functions, StartPointsHaveTheDimensionAndLieInTheWindow) {

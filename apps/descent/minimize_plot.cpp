@@ -163,6 +163,10 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
   gp << "$optima << EOD\n";
   for (const auto& m : f.minimizers()) gp << num(m[0]) << ' ' << num(m[1]) << '\n';
   gp << "EOD\n";
+  const auto saddles = f.saddle_points();
+  gp << "$saddles << EOD\n";
+  for (const auto& m : saddles) gp << num(m[0]) << ' ' << num(m[1]) << '\n';
+  gp << "EOD\n";
 
   gp << "set contour base\nset cntrparam levels 18\nunset surface\nset table $contours\nsplot $grid with lines\n"
         "unset table\nunset contour\nset surface\n";
@@ -184,6 +188,8 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     };
     std::string cmd = fmt::format("plot {}$contours with lines lc rgb '#8fa9c4' lw 0.6 notitle",
                                   background ? "$grid with image notitle, " : "");
+    // Saddle points under the paths: the paths that stall there must stay visible.
+    if (!saddles.empty()) cmd += ", $saddles with points pt 2 ps 2.5 lw 2.5 lc rgb '#e6007e' notitle";
     // The key in the optimizers' order; the paths drawn last to first, so that the slow movers
     // (SGD) stay visible on top of the paths that sweep the whole valley.
     for (std::size_t k = 0; k < runs.size(); ++k)
@@ -204,6 +210,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
                          colour(runs[k].optimizer, k));
     }
     cmd += ", $optima with points pt 3 ps 3 lw 2.5 lc rgb '#e6007e' title 'minimum'";
+    if (!saddles.empty()) cmd += ", keyentry with points pt 2 ps 2.5 lw 2.5 lc rgb '#e6007e' title 'saddle point'";
     cmd += ", $path0 every ::0::0 with points pt 6 ps 2.2 lw 2 lc rgb '#000000' title 'start'\n";
     return cmd;
   };

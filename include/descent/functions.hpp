@@ -29,6 +29,8 @@ class TestFunction {
   // Every global minimizer (Rastrigin and Ackley list only the global one, not the local ones).
   virtual std::vector<std::vector<double>> minimizers() const = 0;
   virtual double minimum() const = 0;
+  // Stationary points that are neither minima nor maxima, where they are the point of the function.
+  virtual std::vector<std::vector<double>> saddle_points() const { return {}; }
   // The classic starting point of the literature (or one that makes a telling picture).
   virtual std::vector<double> start() const = 0;
   // The window in which the 2-D playground draws the function: x in [lo[0], hi[0]], y in [lo[1], hi[1]].
