@@ -7,6 +7,7 @@
 namespace descent::cli {
 
 void add_explain(CLI::App& app);
+void add_minimize(CLI::App& app);
 
 // Exit code for failures that are not the user's input (I/O, a crashed helper program).
 constexpr int runtime_failure = 1;
