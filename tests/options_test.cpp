@@ -313,3 +313,14 @@ TEST(Options, ThreadCount) {
 }
 
 }  // namespace
+
+TEST(Params, RawPointersAreViews) {
+  double w[3] = {1.0, 2.0, 3.0};
+  const double g[3] = {1.0, -1.0, 0.0};
+  descent::SgdOptions o = descent::SgdOptions::preset(descent::Convention::seed);  // lr 0.1
+  descent::Sgd sgd({descent::Param("w", w, g, 3)}, o);
+  sgd.step();
+  EXPECT_DOUBLE_EQ(w[0], 1.0 - 0.1);  // w − lr·g, written into the caller's array
+  EXPECT_DOUBLE_EQ(w[1], 2.0 + 0.1);
+  EXPECT_DOUBLE_EQ(w[2], 3.0);
+}

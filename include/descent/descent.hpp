@@ -1,6 +1,8 @@
 #pragma once
 // descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras.
 #include "descent/error.hpp"
+#include "descent/functions.hpp"
+#include "descent/minimize.hpp"
 #include "descent/optimizer.hpp"
 #include "descent/optimizers.hpp"
 #include "descent/options.hpp"
