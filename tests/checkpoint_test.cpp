@@ -130,16 +130,14 @@ TEST(Checkpoint, ResumeIsBitIdenticalForEveryOptimizerAndConvention) {
           b->step();
         }
         Checkpoint c;
-        c.put_params("model/", first.params());
-        c.put_optimizer(*b);
+        c.put_training(*b);
         c.write(file);
       }  // the first process is gone
       Model resumed;
       std::fill(resumed.w.begin(), resumed.w.end(), 99.0);
       auto c = make_optimizer(cfg.optimizer, resumed.params(), cfg.convention, cfg.overrides);
       const Checkpoint ck = Checkpoint::read(file, "resume");
-      ck.restore_params("model/", resumed.params());
-      ck.restore_optimizer(*c);
+      ck.restore_training(*c);
       EXPECT_EQ(c->t(), k);
       for (int s = k; s < total; ++s) {
         resumed.gradients(s);
@@ -261,6 +259,33 @@ TEST(Checkpoint, RestoreParamsChecksAllBeforeWritingAny) {
     EXPECT_STREQ(e.what(), "checkpoint '<memory>': parameter 'layer.b' has shape [7] in the checkpoint, [8] here");
   }
   for (double x : other.w) EXPECT_EQ(x, 7.0);  // layer.w came first and still did not change
+}
+
+TEST(Checkpoint, RestoreTrainingIsAllOrNothing) {
+  Model saved;
+  auto a = make_optimizer("rmsprop", saved.params(), Convention::keras);
+  saved.gradients(0);
+  a->step();
+  Checkpoint c;
+  c.put_training(*a);
+  // The optimizer fits but a value section does not: neither the values nor the state change.
+  Model m;
+  auto b = make_optimizer("rmsprop", m.params(), Convention::keras);
+  c.put_tensor("model/layer.b", {DType::f32, {1}, {0, 0, 0, 0}});
+  const std::string before = state_bytes(*b);
+  const Model values_before = m;
+  EXPECT_THROW(c.restore_training(*b), CheckpointError);
+  EXPECT_EQ(state_bytes(*b), before);
+  EXPECT_TRUE(same_bits(m, values_before));
+  // The values fit but the state does not (another rule): neither changes either.
+  Checkpoint d;
+  d.put_training(*a);
+  auto other = make_optimizer("adam", m.params());
+  EXPECT_THROW(d.restore_training(*other), CheckpointError);
+  EXPECT_TRUE(same_bits(m, values_before));
+  d.restore_training(*b);
+  EXPECT_TRUE(same_bits(m, saved));
+  EXPECT_EQ(state_bytes(*b), state_bytes(*a));
 }
 
 // ---- rejections: the message, and nothing changed ------------------------------------------

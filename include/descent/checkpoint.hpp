@@ -66,6 +66,15 @@ class Checkpoint {
   // Loads the optimizer's state from a section (import_state: all or nothing).
   void restore_optimizer(Optimizer& optimizer, std::string_view name = "optimizer") const;
 
+  // A training run's model and optimizer together: the values of optimizer.params() (which
+  // view the model's memory) as sections prefix + name, and the state as section "optimizer".
+  void put_training(const Optimizer& optimizer, const std::string& prefix = "model/") {
+    put_params(prefix, optimizer.params());
+    put_optimizer(optimizer);
+  }
+  // All or nothing: every value section and the state are checked before anything is written.
+  void restore_training(Optimizer& optimizer, const std::string& prefix = "model/") const;
+
   // The whole checkpoint: header, sections, checksums.
   std::string serialize() const;
   void write(std::ostream& out) const;  // throws Error if the stream fails
@@ -84,6 +93,7 @@ class Checkpoint {
     std::string body;  // encoded
   };
   const Section& find(std::string_view name, Type type) const;
+  std::vector<Tensor> checked_values(const std::string& prefix, const std::vector<Param>& params) const;
   void put(const std::string& name, Type type, std::string body);
   [[noreturn]] void fail(const std::string& problem) const;
 

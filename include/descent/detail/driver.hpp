@@ -143,7 +143,9 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
   for (std::size_t g = 0; g < groups.size(); ++g) {
     Options o = groups[g].options;
     std::size_t matched = 0;
-    for (const auto& [name, value] : s.groups[g].options) {
+    for (const auto& option : s.groups[g].options) {
+      const std::string& name = option.first;  // not a structured binding: lambdas capture it (clang < 16)
+      const double value = option.second;
       bool found = false;
       o.fields([&](std::string_view field, auto& x, Range = {}) {
         if (field != name) return;
