@@ -212,6 +212,26 @@ TEST(Checkpoint, ByteLayoutIsTheDocumentedOne) {
   EXPECT_EQ(c.serialize(), expected);
 }
 
+// The fuzzer's seeds are real checkpoints: they must stay readable as the code changes
+// (`make fuzz-seeds` rewrites them after a format change).
+TEST(Checkpoint, FuzzSeedsAreValidCheckpoints) {
+  const fs::path dir = fs::path(DESCENT_GOLDEN_DIR).parent_path().parent_path() / "fuzz" / "corpus" / "fuzz_checkpoint";
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    const Checkpoint c = Checkpoint::parse(bytes, e.path().string());
+    EXPECT_EQ(c.serialize(), bytes) << e.path();
+    if (c.has("optimizer")) {
+      const OptimizerState s = c.optimizer_state();
+      EXPECT_EQ(s.groups.at(0).t, 2) << e.path();
+      EXPECT_EQ(s.params.size(), 2u) << e.path();
+    }
+    ++seen;
+  }
+  EXPECT_GE(seen, 6);
+}
+
 TEST(Checkpoint, SectionsRoundTrip) {
   Checkpoint c;
   c.put_bytes("rng", {0, 1, 255});
