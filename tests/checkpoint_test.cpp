@@ -1,7 +1,9 @@
 // Checkpoints: the CRC against published check values, exact resume for every optimizer and
 // convention, every rejection (message and "nothing changed"), and crashes mid-write.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -600,6 +602,41 @@ TEST(CheckpointCrash, FullDiskLeavesThePreviousCheckpointAndNoTemporary) {
   load_optimizer(back, p);
   EXPECT_EQ(state_bytes(back), state_bytes(Adam({Param("w", std::span(w2), std::span(g))})));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 1);
+}
+
+// A real full disk: a 256 kB tmpfs, mounted in a private mount namespace of a child process
+// (so it vanishes with the child). Needs the right to mount; skipped without it.
+TEST(CheckpointCrash, FullTmpfsLeavesThePreviousCheckpointAndNoTemporary) {
+  TempDir dir;
+  const fs::path p = dir.path / "run.ckpt";
+  const int status = in_child([&] {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=256k") != 0)
+      ::_exit(77);
+    std::vector<double> small(1000, 1.0), gs(1000, 0.5);
+    Adam a({Param("w", std::span(small), std::span(gs))});
+    a.step();
+    save_optimizer(a, p);  // ~16 kB: fits
+    const std::string previous = read_all(p);
+    std::vector<double> big(40000, 1.0), gb(40000, 0.5);
+    Adam b({Param("w", std::span(big), std::span(gb))});  // ~640 kB: does not
+    try {
+      save_optimizer(b, p);
+      ::_exit(4);
+    } catch (const Error& e) {
+      if (std::string(e.what()).find("No space left on device") == std::string::npos) ::_exit(3);
+    }
+    if (read_all(p) != previous) ::_exit(5);
+    std::vector<double> again(1000, 1.0);
+    Adam c({Param("w", std::span(again), std::span(gs))});
+    load_optimizer(c, p);
+    if (c.t() != 1) ::_exit(6);
+    if (std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) != 1) ::_exit(7);
+    ::_exit(0);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: other error, 4: no error, 5: previous changed, 6: not loadable, 7: leftovers";
 }
 
 TEST(CheckpointCrash, UnwritableDirectoryIsOneLineAndNoFile) {
