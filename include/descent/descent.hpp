@@ -1,5 +1,6 @@
 #pragma once
 // descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras.
+#include "descent/checkpoint.hpp"
 #include "descent/error.hpp"
 #include "descent/functions.hpp"
 #include "descent/minimize.hpp"

@@ -3,6 +3,7 @@
 // (src/optimizers.cpp, compiled with the flags the kernels need); a user-defined rule includes
 // this header and instantiates RuleOptimizer<MyRule> the same way.
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "descent/detail/kernel.hpp"
@@ -109,6 +110,93 @@ void RuleOptimizer<Rule>::set_option(std::string_view name, std::string_view tex
   set_options(std::move(o), group);
 }
 
+template <class Rule>
+OptimizerState RuleOptimizer<Rule>::export_state() const {
+  OptimizerState s;
+  s.optimizer = Rule::name;
+  s.skipped_steps = skipped_steps_;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    OptimizerState::Group& out = s.groups.emplace_back();
+    out.t = groups_[g].t;
+    for (const OptionValue& o : option_values(g)) out.options.emplace_back(o.name, o.value);
+  }
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Param& p = params_[i];
+    OptimizerState::Param& out = s.params.emplace_back();
+    out = {p.name(), group_of_[i], p.dtype(), p.shape(), {}};
+    const std::size_t bytes = p.size() * (p.dtype() == DType::f32 ? sizeof(float) : sizeof(double));
+    for (std::size_t j = 0; j < slot_count; ++j) {
+      if (!state_[i][j]) continue;
+      const auto* data = static_cast<const unsigned char*>(state_[i][j].data());
+      out.slots.push_back({std::string(Rule::slot_names[j]), std::vector<unsigned char>(data, data + bytes)});
+    }
+  }
+  return s;
+}
+
+// Everything is built in temporaries and checked before the one swap at the end, which cannot
+// throw: a state that does not fit leaves this optimizer untouched.
+template <class Rule>
+void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
+  const std::vector<std::size_t> order = match_state(s);  // names, groups, shapes, dtypes, slot sizes
+  std::vector<Group> groups = groups_;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    Options o = groups[g].options;
+    std::size_t matched = 0;
+    for (const auto& option : s.groups[g].options) {
+      const std::string& name = option.first;  // not a structured binding: lambdas capture it (clang < 16)
+      const double value = option.second;
+      bool found = false;
+      o.fields([&](std::string_view field, auto& x, Range = {}) {
+        if (field != name) return;
+        found = true;
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, bool>) {
+          if (value != 0 && value != 1) throw_out_of_range(Rule::name, name, value, unit_interval());
+          x = value != 0;
+        } else {
+          x = value;
+        }
+      });
+      if (!found) throw Error(std::string(Rule::name) + ": unknown option '" + name + "' in group " + std::to_string(g));
+      ++matched;
+    }
+    std::size_t fields = 0;
+    o.fields([&](std::string_view, auto&, Range = {}) { ++fields; });
+    if (matched != fields)
+      throw Error(std::string(Rule::name) + ": group " + std::to_string(g) + " has " + std::to_string(matched) +
+                  " options, expected " + std::to_string(fields) + " (each once)");
+    validate(Rule::name, o);
+    if (Rule::slots(o) != groups[g].slots)
+      throw Error(std::string(Rule::name) + ": group " + std::to_string(g) +
+                  " options keep other state slots than this optimizer's (e.g. momentum, amsgrad, centered)");
+    if (s.groups[g].t < 0) throw Error(std::string(Rule::name) + ": group " + std::to_string(g) + " has t < 0");
+    groups[g].options = std::move(o);
+    groups[g].t = s.groups[g].t;
+  }
+  std::vector<std::array<detail::Buffer, slot_count>> state(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const OptimizerState::Param& from = s.params[order[i]];
+    const rules::Slots keep = groups[group_of_[i]].slots;
+    std::size_t kept = 0;
+    for (std::size_t j = 0; j < slot_count; ++j) kept += rules::has(keep, int(j));
+    if (from.slots.size() != kept)
+      throw Error(std::string(Rule::name) + ": parameter '" + from.name + "' has " + std::to_string(from.slots.size()) +
+                  " state slots, this optimizer keeps " + std::to_string(kept));
+    for (const OptimizerState::Slot& slot : from.slots) {
+      std::size_t j = 0;
+      while (j < slot_count && Rule::slot_names[j] != slot.name) ++j;
+      if (j == slot_count || !rules::has(keep, int(j)) || state[i][j])
+        throw Error(std::string(Rule::name) + ": parameter '" + from.name + "' has state slot '" + slot.name +
+                    "', which this optimizer does not keep");
+      state[i][j] = detail::Buffer(slot.bytes.size());
+      std::memcpy(state[i][j].data(), slot.bytes.data(), slot.bytes.size());
+    }
+  }
+  groups_.swap(groups);
+  state_.swap(state);
+  skipped_steps_ = s.skipped_steps;
+}
+
 template <class T, class Options>
 rules::Prelude<T> prelude(const Options& o) {
   const bool l2 = !o.decoupled_weight_decay;
@@ -117,6 +205,7 @@ rules::Prelude<T> prelude(const Options& o) {
 
 template <class Rule>
 void RuleOptimizer<Rule>::step() {
+  if (!admit_gradients()) return;  // a skipped step: t and state stay as they are
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     Group& gr = groups_[i];
     ++gr.t;
@@ -144,7 +233,7 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     for (std::size_t j = 0; j < slot_count; ++j)
       slots[j] = state_[param][j] ? static_cast<T*>(state_[param][j].data()) + begin : nullptr;
     auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, reference_);
-    kernel(prelude, k, p.value<T>().data() + begin, p.grad<T>().data() + begin, slots, end - begin);
+    kernel(prelude, k, p.value<T>().data() + begin, grad_of<T>(param) + begin, slots, end - begin);
   };
   if (p.dtype() == DType::f32) go(pr.prelude32, pr.step32);
   else go(pr.prelude64, pr.step64);
