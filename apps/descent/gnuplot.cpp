@@ -20,6 +20,10 @@ namespace {
 std::string gp_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -34,14 +38,24 @@ std::string script_text(const std::vector<Plot>& plots) {
     << "set datafile separator \",\"\n"
     << "set grid lc rgb \"#d0d0d0\"\n"
     << "set border lw 1.2\n"
-    << "set style data lines\n";
+    << "set style data lines\n"
+    // Colours that stay apart on white and for most colour-blind readers (Okabe & Ito, 2008).
+    << "set linetype 1 lc rgb \"#0072B2\" lw 2\n"
+    << "set linetype 2 lc rgb \"#E69F00\" lw 2\n"
+    << "set linetype 3 lc rgb \"#009E73\" lw 2\n"
+    << "set linetype 4 lc rgb \"#CC79A7\" lw 2\n"
+    << "set linetype 5 lc rgb \"#000000\" lw 2\n"
+    << "set linetype 6 lc rgb \"#D55E00\" lw 2\n"
+    << "set linetype 7 lc rgb \"#56B4E9\" lw 2\n"
+    << "set linetype 8 lc rgb \"#F0E442\" lw 2\n"
+    << "set linetype cycle 8\n";
   const std::array<std::pair<const char*, const char*>, 2> terminals{{
-      {"png", "pngcairo size 960,600 enhanced font \"Sans,12\""},
-      {"svg", "svg size 960,600 dynamic enhanced font \"Sans,12\""},
+      {"png", "pngcairo size 960,600 noenhanced font \"Sans,12\""},
+      {"svg", "svg size 960,600 dynamic noenhanced font \"Sans,12\""},
   }};
   for (const Plot& p : plots) {
     s << "\n# " << p.name << "\n";
-    s << "set title " << gp_string(p.title) << " font \",14\"\n";
+    s << "set title " << gp_string(p.title) << "\n";
     s << "set xlabel " << gp_string(p.xlabel) << "\n";
     s << "set ylabel " << gp_string(p.ylabel) << "\n";
     s << (p.log_y ? "set logscale y\n" : "unset logscale y\n");
@@ -80,8 +94,9 @@ fs::path find_gnuplot() {
   return {};
 }
 
-bool render_plots(const fs::path& dir, std::string_view script, const std::vector<Plot>& plots) {
+bool render_plots(const fs::path& dir, std::string_view script, const std::vector<Plot>& plots, bool draw) {
   write_atomic(dir / script, script_text(plots));
+  if (!draw) return false;
   const fs::path gnuplot = find_gnuplot();
   if (gnuplot.empty()) {
     fmt::print(stderr, "descent: warning: gnuplot not found on PATH; no plots drawn (install gnuplot-nox, then: cd {} && gnuplot {})\n",

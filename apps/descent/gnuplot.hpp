@@ -31,9 +31,11 @@ std::string where_equals(int x, int y, int key_column, std::string_view key);
 // Writes DIR/SCRIPT (atomically), then runs gnuplot in DIR to make NAME.png and NAME.svg for
 // every plot; each image is written under a temporary name and renamed when complete.
 // CSV data files are read with ',' as separator and their first line skipped (a header).
-// Returns false, after one warning line on stderr, when gnuplot is not installed.
+// Returns false, after one warning line on stderr, when gnuplot is not installed, and false
+// without a word when `draw` is off (only the script is written).
 // Throws descent::Error when gnuplot is there but fails.
-bool render_plots(const std::filesystem::path& dir, std::string_view script, const std::vector<Plot>& plots);
+bool render_plots(const std::filesystem::path& dir, std::string_view script, const std::vector<Plot>& plots,
+                  bool draw = true);
 
 // The path of the gnuplot executable from PATH, or empty.
 std::filesystem::path find_gnuplot();
