@@ -26,6 +26,7 @@ struct LabArgs {
   std::string dataset = "iris";
   std::optional<std::string> label;
   std::string test = "0.2";
+  std::string normalize = "auto";  // auto: none for iris (the tutorial), standard otherwise
   int threads = 1;
   std::string dtype = "f32";
   std::string out;

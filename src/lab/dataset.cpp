@@ -253,4 +253,12 @@ std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size)
   return {std::move(train), std::move(test)};
 }
 
+void standardize(Dataset& train, Dataset& test) {
+  const Eigen::RowVectorXd mean = train.x.colwise().mean();
+  const Eigen::RowVectorXd sd =
+      ((train.x.rowwise() - mean).array().square().colwise().sum() / double(train.size())).sqrt().matrix();
+  const Eigen::RowVectorXd scale = sd.unaryExpr([](double v) { return v > 0 ? 1 / v : 1.0; });
+  for (Dataset* d : {&train, &test}) d->x = ((d->x.rowwise() - mean).array().rowwise() * scale.array()).matrix();
+}
+
 }  // namespace descent::lab

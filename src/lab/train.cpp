@@ -1,10 +1,22 @@
 #include "descent/lab/train.hpp"
 
+#include <time.h>
+
 #include <chrono>
 
 #include "descent/registry.hpp"
 
 namespace descent::lab {
+
+namespace {
+
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+}  // namespace
 
 template <class T>
 Data<T> to_data(const Dataset& d) {
@@ -33,6 +45,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
+  const double cpu_start = thread_cpu_seconds();
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     double loss_sum = 0;
     int batches = 0;
@@ -53,6 +66,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
     if (on_epoch) on_epoch(r.epochs.back());
   }
   r.train_seconds = std::chrono::duration<double>(clock::now() - start).count();
+  r.cpu_seconds = thread_cpu_seconds() - cpu_start;
   r.steps = optimizer->t();
   return r;
 }

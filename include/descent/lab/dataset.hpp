@@ -45,4 +45,8 @@ void shuffle(Dataset& d, Rng& rng);
 // The first size − test_size samples, and the last test_size (the tutorial's 120 / 30 split).
 std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size);
 
+// Rescales every feature to mean 0 and standard deviation 1 on the training set, and the test
+// set by the same numbers (a feature constant on the training set is only centered).
+void standardize(Dataset& train, Dataset& test);
+
 }  // namespace descent::lab

@@ -45,6 +45,7 @@ struct RunResult {
   std::vector<EpochMetrics> epochs;
   std::int64_t steps = 0;
   double train_seconds = 0;  // the whole loop, the per-epoch test included (as the tutorial times it)
+  double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
   double best_test_accuracy = 0;
   int best_epoch = 0;        // the first epoch that reached best_test_accuracy
 };
