@@ -19,8 +19,13 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The tutorial's experiment: five optimizers on iris, the table, then the plots' paths.
 demo: build
 	$(BUILD)/descent explain adam --grads 0.5,-0.2,0.1,0.4,-0.3,0.2
+	@echo
+	$(BUILD)/descent compare --out $(BUILD)/demo
+	@echo
+	@echo "plots: $(BUILD)/demo/loss.png and $(BUILD)/demo/accuracy.png (also .svg); data: $(BUILD)/demo/metrics.csv, $(BUILD)/demo/summary.json"
 
 # Regenerates tests/golden/*.json from PyTorch (Debian's python3-torch).
 goldens:
