@@ -1,5 +1,6 @@
 #include "descent/lab/layers.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "descent/error.hpp"
@@ -111,20 +112,33 @@ void Elementwise<T>::backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, V
 
 // Softmax ----------------------------------------------------------------------------------
 
+// Plain loops on purpose: a row is a handful of numbers (3 for iris), where Eigen's per-row
+// expressions on dynamic sizes cost more than the arithmetic (the softmax was half of a step).
 template <class T>
 void Softmax<T>::forward(ConstView<T> x, View<T> y) {
+  const Eigen::Index k = x.cols();
   for (Eigen::Index i = 0; i < x.rows(); ++i) {
-    y.row(i) = (x.row(i).array() - x.row(i).maxCoeff()).exp();
-    y.row(i) /= y.row(i).sum();
+    const T* in = x.data() + i * k;
+    T* out = y.data() + i * k;
+    T max = in[0];
+    for (Eigen::Index j = 1; j < k; ++j) max = std::max(max, in[j]);
+    T sum = 0;
+    for (Eigen::Index j = 0; j < k; ++j) sum += out[j] = std::exp(in[j] - max);
+    const T scale = T(1) / sum;  // one division per row, not per element
+    for (Eigen::Index j = 0; j < k; ++j) out[j] *= scale;
   }
 }
 
 template <class T>
 void Softmax<T>::backward(ConstView<T>, ConstView<T> y, ConstView<T> dy, View<T> dx, bool need_dx) {
   if (!need_dx) return;
+  const Eigen::Index k = y.cols();
   for (Eigen::Index i = 0; i < y.rows(); ++i) {
-    const T dot = dy.row(i).dot(y.row(i));
-    dx.row(i) = y.row(i).array() * (dy.row(i).array() - dot);
+    const T* p = y.data() + i * k;
+    const T* d = dy.data() + i * k;
+    T dot = 0;  // Σ_j dy_j·y_j
+    for (Eigen::Index j = 0; j < k; ++j) dot += d[j] * p[j];
+    for (Eigen::Index j = 0; j < k; ++j) dx.data()[i * k + j] = p[j] * (d[j] - dot);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "descent/lab/loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "descent/error.hpp"
@@ -33,16 +34,21 @@ T mse(ConstView<T> y, std::span<const int> labels, View<T>* grad) {
 
 template <class T>
 T cross_entropy(ConstView<T> z, std::span<const int> labels, View<T>* grad) {
-  const Eigen::Index n = z.rows();
+  const Eigen::Index n = z.rows(), k = z.cols();
   T sum = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    const T m = z.row(i).maxCoeff();
-    const T lse = m + std::log((z.row(i).array() - m).exp().sum());  // log Σ e^{z_j}
+    const T* row = z.data() + i * k;
+    T max = row[0];
+    for (Eigen::Index j = 1; j < k; ++j) max = std::max(max, row[j]);
+    T total = 0;
+    for (Eigen::Index j = 0; j < k; ++j) total += std::exp(row[j] - max);
+    const T lse = max + std::log(total);  // log Σ e^{z_j}
     const int label = labels[std::size_t(i)];
-    sum += lse - z(i, label);
+    sum += lse - row[label];
     if (grad) {
-      grad->row(i) = (z.row(i).array() - lse).exp() / T(n);  // softmax(z)/n
-      (*grad)(i, label) -= T(1) / T(n);
+      T* g = grad->data() + i * k;
+      for (Eigen::Index j = 0; j < k; ++j) g[j] = std::exp(row[j] - lse) / T(n);  // softmax(z)/n
+      g[label] -= T(1) / T(n);
     }
   }
   return sum / T(n);
