@@ -381,7 +381,7 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
     run["optimizer"] = r.optimizer;
     run["convention"] = a.convention;
     json opts = json::object();
-    for (const auto& [k, v] : r.options) opts[k] = v;
+    for (const auto& o : r.options) opts[o.name] = o.is_flag ? json(o.value != 0) : json(o.value);
     run["options"] = opts;
     run["final_loss"] = r.epochs.back().loss;
     run["final_test_accuracy"] = r.epochs.back().test_accuracy;
@@ -514,7 +514,12 @@ void run_lab(const LabArgs& in) {
   // 5. Outputs, each written whole.
   write_atomic(out / "metrics.csv", metrics_csv(o.runs));
   write_atomic(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
-  if (!a.dump_params.empty()) write_atomic(a.dump_params, o.final_params.dump(2) + "\n");
+  if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
+    std::string text = "{";
+    for (const auto& [name, value] : o.final_params.items())
+      text += (text.size() > 1 ? ",\n " : "\n ") + json(name).dump() + ": " + value.dump();
+    write_atomic(a.dump_params, text + "\n}\n");
+  }
   const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
   if (!a.quiet) {
     print_table(a, e, spec, o.runs);

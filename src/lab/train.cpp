@@ -38,7 +38,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   RunResult r;
   r.optimizer = o.optimizer;
-  for (const auto& v : optimizer->option_values()) r.options.emplace_back(std::string(v.name), v.value);
+  for (const auto& v : optimizer->option_values()) r.options.push_back({std::string(v.name), v.value, v.is_flag});
   r.epochs.reserve(std::size_t(o.epochs));
   const std::span<const int> labels(train.y), test_labels(test.y);
   const ConstView<T> test_x(test.x.data(), test.x.rows(), test.x.cols());

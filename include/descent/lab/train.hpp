@@ -41,7 +41,12 @@ struct EpochMetrics {
 
 struct RunResult {
   std::string optimizer;
-  std::vector<std::pair<std::string, double>> options;  // every option the optimizer used (flags as 0/1)
+  struct Option {
+    std::string name;
+    double value;
+    bool is_flag;
+  };
+  std::vector<Option> options;  // every option the optimizer used
   std::vector<EpochMetrics> epochs;
   std::int64_t steps = 0;
   double train_seconds = 0;  // the whole loop, the per-epoch test included (as the tutorial times it)
