@@ -1,0 +1,26 @@
+# Builds and runs both kinds of consumer against this checkout:
+#   1. cmake --install into a fresh prefix, then find_package(descent CONFIG REQUIRED);
+#   2. add_subdirectory(descent).
+# Inputs: -DSOURCE_DIR=<repo> -DBINARY_DIR=<descent's build dir> -DWORK_DIR=<scratch>
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+function(run)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGV}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+set(consumers ${SOURCE_DIR}/tests/consumers)
+run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} -S ${consumers}/find-package -B ${WORK_DIR}/find-package
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/find-package)
+run(${WORK_DIR}/find-package/consumer)
+
+run(${CMAKE_COMMAND} -S ${consumers}/add-subdirectory -B ${WORK_DIR}/add-subdirectory
+    -DDESCENT_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/add-subdirectory -j 2)
+run(${WORK_DIR}/add-subdirectory/consumer)
