@@ -126,8 +126,8 @@ TEST(LabCli, TrainDumpAndInitContinueARun) {
   // then 5 more from the dump must give exactly the parameters of 10 epochs in one go.
   Scratch s;
   auto train = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args{"train", "--optimizer", "sgd", "--dtype", "f64", "--no-plots", "--quiet",
-                                  "--out", (s / "out").string()};
+    std::vector<std::string> args{"train",      "--optimizer", "sgd",   "--dtype",           "f64",
+                                  "--no-plots", "--quiet",     "--out", (s / "out").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = cli(args, s);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -137,7 +137,7 @@ TEST(LabCli, TrainDumpAndInitContinueARun) {
   train({"--epochs", "10", "--dump-params", (s / "ten_a.json").string()});
   const json five = json::parse(read(s / "five.json"));
   const json a = json::parse(read(s / "ten_a.json")), b = json::parse(read(s / "ten_b.json"));
-  ASSERT_EQ(five["dense1.weight"].size(), 4u);     // inputs × outputs
+  ASSERT_EQ(five["dense1.weight"].size(), 4u);  // inputs × outputs
   ASSERT_EQ(five["dense1.weight"][0].size(), 3u);
   ASSERT_EQ(five["dense1.bias"].size(), 3u);
   EXPECT_EQ(a, b);
@@ -168,7 +168,8 @@ TEST(LabCli, BadInputOneLineExitTwoNoOutputs) {
       {{"compare", "--dataset", "mnist"}, "--dataset 'mnist': not iris, digits or a readable file"},
       {{"compare", "--out", (s / "a_file" / "sub").string()}, "--out"},
       {{"compare", "--out", (s / "a_file").string()}, "exists and is not a directory"},
-      {{"compare", "--optimizers", "sgd,adagrad", "--beta1", "0.8"}, "--beta1 applies to none of the chosen optimizers"},
+      {{"compare", "--optimizers", "sgd,adagrad", "--beta1", "0.8"},
+       "--beta1 applies to none of the chosen optimizers"},
       {{"compare", "--optimizers", "adam", "--beta1", "1.5"}, "beta1 = 1.5 is out of range [0, 1)"},
       {{"compare", "--option", "adam.nosuch=1"}, "no chosen optimizer has an option 'nosuch'"},
       {{"compare", "--loss", "hinge"}, "--loss 'hinge'"},

@@ -96,8 +96,9 @@ TEST(LabGradient, Losses) {
     const std::vector<int> labels{0, 2, 1, 1, 0, 2};
     M grad(6, 3);
     loss_and_grad<double>(loss, cview(out), labels, view(grad));
-    expect_gradient(out.data(), out.size(), [&] { return loss_value<double>(loss, cview(out), labels); }, grad.data(),
-                    to_string(loss));
+    expect_gradient(
+        out.data(), out.size(), [&] { return loss_value<double>(loss, cview(out), labels); }, grad.data(),
+        to_string(loss));
   }
 }
 
@@ -126,9 +127,7 @@ TEST(LabGradient, ModelEndToEnd) {
       const M x = random(8, 4, rng, 2.0);
       const std::vector<int> labels{0, 1, 2, 0, 1, 2, 2, 0};
       model.train_batch(cview(x), labels);
-      auto batch_loss = [&] {
-        return loss_value<double>(loss, model.forward(cview(x)), labels);
-      };
+      auto batch_loss = [&] { return loss_value<double>(loss, model.forward(cview(x)), labels); };
       for (auto& p : model.params()) {
         const std::vector<double> g(p.grad<double>().begin(), p.grad<double>().end());
         expect_gradient(p.value<double>().data(), Eigen::Index(p.size()), batch_loss, g.data(),

@@ -88,7 +88,7 @@ TEST(LabRandom, NormalHasUnitVarianceAndTruncationHolds) {
     sum += z;
     sq += z * z;
   }
-  EXPECT_NEAR(sum / n, 0.0, 0.01);      // 4.5 standard errors
+  EXPECT_NEAR(sum / n, 0.0, 0.01);  // 4.5 standard errors
   EXPECT_NEAR(sq / n, 1.0, 0.015);
   for (int i = 0; i < 10000; ++i) EXPECT_LE(std::abs(r.truncated_normal(0.1)), 0.2);
 }

@@ -46,12 +46,12 @@ TEST(LabTorchStep, EveryCaseMatchesPyTorch) {
     for (std::size_t s = 0; s < xs.size(); ++s) {
       SCOPED_TRACE("step " + std::to_string(s + 1));
       const auto& want = c["steps"][s];
-      const double loss =
-          model.train_batch(ConstView<double>(xs[s].data(), xs[s].rows(), 4), ys[s]);
+      const double loss = model.train_batch(ConstView<double>(xs[s].data(), xs[s].rows(), 4), ys[s]);
       EXPECT_NEAR(loss, want["loss"].get<double>(), 1e-12);
       for (auto& p : params) {
         const std::vector<double> grad = lab_test::flat(want["grads"][p.name()]);
-        for (std::size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p.grad<double>()[i], grad[i], 1e-12 * (1 + std::abs(grad[i]))) << p.name() << i;
+        for (std::size_t i = 0; i < p.size(); ++i)
+          EXPECT_NEAR(p.grad<double>()[i], grad[i], 1e-12 * (1 + std::abs(grad[i]))) << p.name() << i;
       }
       opt->step();
       for (auto& p : params) {

@@ -156,8 +156,10 @@ json nested(std::span<const double> values, const Shape& shape, std::size_t dim 
   std::size_t stride = 1;
   for (std::size_t d = dim + 1; d < shape.size(); ++d) stride *= shape[d];
   for (std::size_t i = 0; i < shape[dim]; ++i) {
-    if (dim + 1 == shape.size()) a.push_back(values[i]);
-    else a.push_back(nested(values.subspan(i * stride, stride), shape, dim + 1));
+    if (dim + 1 == shape.size())
+      a.push_back(values[i]);
+    else
+      a.push_back(nested(values.subspan(i * stride, stride), shape, dim + 1));
   }
   return a;
 }
@@ -192,7 +194,8 @@ std::map<std::string, std::vector<double>> read_init(const std::string& path, co
   } catch (const json::parse_error& e) {
     throw Error(fmt::format("--init {}: not JSON ({})", path, e.what()));
   }
-  if (!j.is_object()) throw Error(fmt::format("--init {}: expected an object of parameter name -> nested arrays", path));
+  if (!j.is_object())
+    throw Error(fmt::format("--init {}: expected an object of parameter name -> nested arrays", path));
   std::map<std::string, std::vector<double>> values;
   for (const Param& p : params) {
     if (!j.contains(p.name()))
@@ -254,8 +257,8 @@ struct Outcome {
 
 template <class T>
 Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, Convention convention,
-                const std::map<std::string, Overrides>& overrides, const std::map<std::string, std::vector<double>>& init,
-                Progress& progress) {
+                const std::map<std::string, Overrides>& overrides,
+                const std::map<std::string, std::vector<double>>& init, Progress& progress) {
   const lab::Data<T> train = lab::to_data<T>(e.train), test = lab::to_data<T>(e.test);
   const lab::Initializer initializer = lab::parse_initializer(a.initializer);
   std::vector<lab::RunResult> runs(a.optimizers.size());
@@ -398,12 +401,13 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
 
 std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
                            const std::vector<lab::RunResult>& runs) {
-  const std::string about = fmt::format("{}, {}, {} loss, batch {}, {} convention", e.dataset, spec.describe(),
-                                        a.loss, a.batch_size, a.convention);
-  Plot loss{"loss", "Training loss per epoch\n" + about, "epoch", "mean training loss (log scale)",
-            true, "top right", "", {}};
-  Plot accuracy{"accuracy", "Test accuracy per epoch\n" + about, "epoch", "test accuracy",
-                false, "bottom right", "[0:1.05]", {}};
+  const std::string about = fmt::format("{}, {}, {} loss, batch {}, {} convention", e.dataset, spec.describe(), a.loss,
+                                        a.batch_size, a.convention);
+  Plot loss{
+      "loss", "Training loss per epoch\n" + about, "epoch", "mean training loss (log scale)", true, "top right", "",
+      {}};
+  Plot accuracy{
+      "accuracy", "Test accuracy per epoch\n" + about, "epoch", "test accuracy", false, "bottom right", "[0:1.05]", {}};
   for (const auto& r : runs) {
     loss.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 3, 1, r.optimizer)});
     accuracy.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 4, 1, r.optimizer)});
@@ -411,45 +415,53 @@ std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::Mod
   return {loss, accuracy};
 }
 
-void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, const std::vector<lab::RunResult>& runs) {
-  fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {}; features {}\n", e.dataset,
-             e.samples, e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
+void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
+                 const std::vector<lab::RunResult>& runs) {
+  fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {}; features {}\n", e.dataset, e.samples,
+             e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
              e.normalize == "none" ? "as given" : "standardized");
   fmt::print("model: {}, {} loss, {} init, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n",
-             spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size, (e.train.size() + a.batch_size - 1) / a.batch_size,
-             a.epochs, a.convention);
-  fmt::print("{:<10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "final loss", "test acc",
-             "best acc", "best epoch", "time (ms)", "cpu (ms)", "us/step");
+             spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size,
+             (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs, a.convention);
+  fmt::print("{:<10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "final loss", "test acc", "best acc",
+             "best epoch", "time (ms)", "cpu (ms)", "us/step");
   for (const auto& r : runs)
     fmt::print("{:<10} {:>12.6g} {:>9.4f} {:>9.4f} {:>11} {:>10.2f} {:>9.2f} {:>9.3f}\n", r.optimizer,
                r.epochs.back().loss, r.epochs.back().test_accuracy, r.best_test_accuracy, r.best_epoch,
                r.train_seconds * 1e3, r.cpu_seconds * 1e3, r.train_seconds * 1e6 / double(r.steps));
-  fmt::print("(time: wall clock of the training loop with its per-epoch test, as the tutorial times it; cpu: the "
-             "same in CPU time)\n");
+  fmt::print(
+      "(time: wall clock of the training loop with its per-epoch test, as the tutorial times it; cpu: the "
+      "same in CPU time)\n");
 }
 
 }  // namespace
 
 void add_lab_flags(CLI::App* cmd, LabArgs& a) {
   cmd->add_option("--epochs", a.epochs, "Epochs")->capture_default_str()->check(CLI::Range(1, 100000000));
-  cmd->add_option("--batch-size", a.batch_size, "Samples per step")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--batch-size", a.batch_size, "Samples per step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--lr", a.lr, "Learning rate (default: the convention's; seed: 0.1)");
   cmd->add_option("--beta,--momentum,--alpha,--rho", a.beta, "The tutorial's beta: SGDM's momentum, RMSProp's decay");
   cmd->add_option("--beta1", a.beta1, "Adam's first-moment decay");
   cmd->add_option("--beta2", a.beta2, "Adam's second-moment decay");
   cmd->add_option("--eps", a.eps, "Epsilon of adagrad, rmsprop, adam (the seed convention has none)");
-  cmd->add_option("--weight-decay", a.weight_decay, "Weight decay lambda (L2 unless --option decoupled_weight_decay=true)");
+  cmd->add_option("--weight-decay", a.weight_decay,
+                  "Weight decay lambda (L2 unless --option decoupled_weight_decay=true)");
   cmd->add_option("--option", a.options, "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
   cmd->add_option("--seed", a.seed, "Seed of the shuffle and the initialization")->capture_default_str();
   cmd->add_option("--convention", a.convention, "seed (the tutorial), pytorch or keras")->capture_default_str();
-  cmd->add_option("--loss", a.loss, "mse (the tutorial: softmax, then mean squared error) or ce (softmax cross-entropy)")
+  cmd->add_option("--loss", a.loss,
+                  "mse (the tutorial: softmax, then mean squared error) or ce (softmax cross-entropy)")
       ->capture_default_str();
-  cmd->add_option("--hidden", a.hidden, "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)")->delimiter(',');
+  cmd->add_option("--hidden", a.hidden, "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)")
+      ->delimiter(',');
   cmd->add_option("--activation", a.activation, "Hidden activation: relu, tanh or sigmoid")->capture_default_str();
   cmd->add_option("--initializer", a.initializer, "truncated_normal (sigma 0.1, the tutorial), glorot or he")
       ->capture_default_str();
   cmd->add_option("--dataset", a.dataset, "iris, digits or a CSV file")->capture_default_str();
-  cmd->add_option("--label", a.label, "CSV label column: a header name, a number from 1, or negative from the end (default -1)");
+  cmd->add_option("--label", a.label,
+                  "CSV label column: a header name, a number from 1, or negative from the end (default -1)");
   cmd->add_option("--test", a.test, "Test set: a fraction of the shuffled data (the last ones) or a CSV file")
       ->capture_default_str();
   cmd->add_option("--normalize", a.normalize,
@@ -474,12 +486,14 @@ void run_lab(const LabArgs& in) {
   for (const auto& name : a.optimizers) optimizer_info(name);
   for (std::size_t i = 0; i < a.optimizers.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (a.optimizers[i] == a.optimizers[j]) throw OptionError("--optimizers: '" + a.optimizers[i] + "' appears twice");
+      if (a.optimizers[i] == a.optimizers[j])
+        throw OptionError("--optimizers: '" + a.optimizers[i] + "' appears twice");
   lab::ModelSpec spec;
   spec.loss = lab::parse_loss(a.loss);
   spec.activation = lab::parse_activation(a.activation);
   lab::parse_initializer(a.initializer);
-  if (a.dtype != "f32" && a.dtype != "f64") throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
+  if (a.dtype != "f32" && a.dtype != "f64")
+    throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
   for (int h : a.hidden)
     if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
   const auto overrides = overrides_of(a, convention);

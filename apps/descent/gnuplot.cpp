@@ -32,7 +32,8 @@ std::string gp_string(std::string_view s) {
 
 std::string script_text(const std::vector<Plot>& plots) {
   std::ostringstream s;
-  s << "# Written by descent. Rerun with: gnuplot " << "<this file>  (from this directory)\n"
+  s << "# Written by descent. Rerun with: gnuplot "
+    << "<this file>  (from this directory)\n"
     << "# `suffix` lets descent write each image under a temporary name first.\n"
     << "if (!exists(\"suffix\")) suffix = \"\"\n"
     << "set datafile separator \",\"\n"
@@ -99,7 +100,9 @@ bool render_plots(const fs::path& dir, std::string_view script, const std::vecto
   if (!draw) return false;
   const fs::path gnuplot = find_gnuplot();
   if (gnuplot.empty()) {
-    fmt::print(stderr, "descent: warning: gnuplot not found on PATH; no plots drawn (install gnuplot-nox, then: cd {} && gnuplot {})\n",
+    fmt::print(stderr,
+               "descent: warning: gnuplot not found on PATH; no plots drawn (install gnuplot-nox, then: cd {} && "
+               "gnuplot {})\n",
                dir.string(), script);
     return false;
   }

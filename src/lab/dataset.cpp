@@ -61,8 +61,7 @@ std::vector<std::string> split(std::string_view line, const std::string& source,
       field += c;
     }
   }
-  if (quoted)
-    throw Error(where(source, line_number, int(fields.size()) + 1) + "a quoted field is not closed");
+  if (quoted) throw Error(where(source, line_number, int(fields.size()) + 1) + "a quoted field is not closed");
   fields.push_back(was_quoted ? field : trim(field));
   return fields;
 }
@@ -120,8 +119,8 @@ Parsed parse(const RawFile& f, const std::string& label) {
   bool header = false;
   if (auto k = integer(label)) {
     if (*k == 0 || *k > columns || *k < -columns)
-      throw Error("--label " + label + ": " + f.source + " has " + std::to_string(columns) +
-                  " columns (use 1.." + std::to_string(columns) + ", a negative number from the end, or a name)");
+      throw Error("--label " + label + ": " + f.source + " has " + std::to_string(columns) + " columns (use 1.." +
+                  std::to_string(columns) + ", a negative number from the end, or a name)");
     label_column = int(*k > 0 ? *k - 1 : columns + *k);
     for (int c = 0; c < columns; ++c)
       if (c != label_column && !number(first.fields[std::size_t(c)])) header = true;
@@ -129,8 +128,8 @@ Parsed parse(const RawFile& f, const std::string& label) {
     header = true;
     const auto it = std::find(first.fields.begin(), first.fields.end(), label);
     if (it == first.fields.end())
-      throw Error(where(f.source, first.line, 1) + "--label '" + label + "': no column of that name (columns: " +
-                  join(first.fields) + ")");
+      throw Error(where(f.source, first.line, 1) + "--label '" + label +
+                  "': no column of that name (columns: " + join(first.fields) + ")");
     label_column = int(it - first.fields.begin());
   }
 

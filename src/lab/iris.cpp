@@ -12,6 +12,8 @@ struct Flower {
   int species;
 };
 
+// One flower per line.
+// clang-format off
 constexpr Flower flowers[150] = {
     {{5.1, 3.5, 1.4, 0.2}, 0},
     {{4.9, 3.0, 1.4, 0.2}, 0},
@@ -164,6 +166,7 @@ constexpr Flower flowers[150] = {
     {{6.2, 3.4, 5.4, 2.3}, 2},
     {{5.9, 3.0, 5.1, 1.8}, 2},
 };
+// clang-format on
 
 }  // namespace
 

@@ -16,9 +16,12 @@ Activation parse_activation(std::string_view name) {
 
 const char* to_string(Activation a) {
   switch (a) {
-    case Activation::relu: return "relu";
-    case Activation::tanh: return "tanh";
-    case Activation::sigmoid: return "sigmoid";
+    case Activation::relu:
+      return "relu";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::sigmoid:
+      return "sigmoid";
   }
   return "?";
 }
@@ -32,9 +35,12 @@ Initializer parse_initializer(std::string_view name) {
 
 const char* to_string(Initializer i) {
   switch (i) {
-    case Initializer::truncated_normal: return "truncated_normal";
-    case Initializer::glorot: return "glorot";
-    case Initializer::he: return "he";
+    case Initializer::truncated_normal:
+      return "truncated_normal";
+    case Initializer::glorot:
+      return "glorot";
+    case Initializer::he:
+      return "he";
   }
   return "?";
 }
@@ -78,9 +84,12 @@ void Dense<T>::initialize(Initializer init, Rng& rng) {
   const double in = double(w_.rows()), out = double(w_.cols());
   auto draw = [&]() -> double {
     switch (init) {
-      case Initializer::truncated_normal: return rng.truncated_normal(0.1);
-      case Initializer::glorot: return (2 * rng.uniform() - 1) * std::sqrt(6 / (in + out));
-      case Initializer::he: return rng.normal() * std::sqrt(2 / in);
+      case Initializer::truncated_normal:
+        return rng.truncated_normal(0.1);
+      case Initializer::glorot:
+        return (2 * rng.uniform() - 1) * std::sqrt(6 / (in + out));
+      case Initializer::he:
+        return rng.normal() * std::sqrt(2 / in);
     }
     return 0;
   };
@@ -94,9 +103,15 @@ void Dense<T>::initialize(Initializer init, Rng& rng) {
 template <class T>
 void Elementwise<T>::forward(ConstView<T> x, View<T> y) {
   switch (kind_) {
-    case Activation::relu: y = x.cwiseMax(T(0)); break;
-    case Activation::tanh: y = x.unaryExpr([](T v) { return std::tanh(v); }); break;
-    case Activation::sigmoid: y = x.unaryExpr([](T v) { return T(1) / (T(1) + std::exp(-v)); }); break;
+    case Activation::relu:
+      y = x.cwiseMax(T(0));
+      break;
+    case Activation::tanh:
+      y = x.unaryExpr([](T v) { return std::tanh(v); });
+      break;
+    case Activation::sigmoid:
+      y = x.unaryExpr([](T v) { return T(1) / (T(1) + std::exp(-v)); });
+      break;
   }
 }
 
@@ -104,9 +119,15 @@ template <class T>
 void Elementwise<T>::backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, View<T> dx, bool need_dx) {
   if (!need_dx) return;
   switch (kind_) {
-    case Activation::relu: dx = (x.array() > T(0)).select(dy, T(0)); break;                         // 1 where x > 0
-    case Activation::tanh: dx = dy.array() * (T(1) - y.array().square()); break;                     // 1 − y²
-    case Activation::sigmoid: dx = dy.array() * y.array() * (T(1) - y.array()); break;               // y(1 − y)
+    case Activation::relu:
+      dx = (x.array() > T(0)).select(dy, T(0));
+      break;  // 1 where x > 0
+    case Activation::tanh:
+      dx = dy.array() * (T(1) - y.array().square());
+      break;  // 1 − y²
+    case Activation::sigmoid:
+      dx = dy.array() * y.array() * (T(1) - y.array());
+      break;  // y(1 − y)
   }
 }
 

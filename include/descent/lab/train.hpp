@@ -24,12 +24,12 @@ template <class T>
 Data<T> to_data(const Dataset& d);
 
 struct TrainOptions {
-  std::string optimizer = "sgd";          // a registry name (descent/registry.hpp)
+  std::string optimizer = "sgd";  // a registry name (descent/registry.hpp)
   Convention convention = Convention::seed;
   std::vector<std::pair<std::string, std::string>> overrides;  // option name → text
   int epochs = 500;
   Eigen::Index batch_size = 32;
-  int threads = 1;                        // the optimizer's threads (results do not depend on it)
+  int threads = 1;  // the optimizer's threads (results do not depend on it)
 };
 
 struct EpochMetrics {
@@ -52,7 +52,7 @@ struct RunResult {
   double train_seconds = 0;  // the whole loop, the per-epoch test included (as the tutorial times it)
   double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
   double best_test_accuracy = 0;
-  int best_epoch = 0;        // the first epoch that reached best_test_accuracy
+  int best_epoch = 0;  // the first epoch that reached best_test_accuracy
 };
 
 // Trains `model` from its current parameters. `on_epoch` (optional) sees each epoch's metrics.
