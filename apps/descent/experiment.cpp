@@ -403,9 +403,14 @@ std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::Mod
                            const std::vector<lab::RunResult>& runs) {
   const std::string about = fmt::format("{}, {}, {} loss, batch {}, {} convention", e.dataset, spec.describe(), a.loss,
                                         a.batch_size, a.convention);
-  Plot loss{
-      "loss", "Training loss per epoch\n" + about, "epoch", "mean training loss (log scale)", true, "top right", "",
-      {}};
+  // A loss of exactly 0 (a float32 softmax saturates) has no place on a log scale: say so.
+  bool zero = false;
+  for (const auto& r : runs)
+    for (const auto& m : r.epochs) zero = zero || m.loss <= 0;
+  Plot loss{"loss",  "Training loss per epoch\n" + about,
+            "epoch", zero ? "mean training loss (log scale; epochs at 0 not drawn)" : "mean training loss (log scale)",
+            true,    "top right",
+            "",      {}};
   Plot accuracy{
       "accuracy", "Test accuracy per epoch\n" + about, "epoch", "test accuracy", false, "bottom right", "[0:1.05]", {}};
   for (const auto& r : runs) {
