@@ -27,10 +27,12 @@ demo: build
 	@echo
 	@echo "plots: $(BUILD)/demo/loss.png and $(BUILD)/demo/accuracy.png (also .svg); data: $(BUILD)/demo/metrics.csv, $(BUILD)/demo/summary.json"
 
-# Regenerates tests/golden/*.json from PyTorch (Debian's python3-torch).
+# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch).
 goldens:
 	@scripts/setup.sh torch
 	/usr/bin/python3 tests/golden/generate.py
+	/usr/bin/python3 tests/golden/lab/generate_step.py
+	/usr/bin/python3 tests/golden/lab/generate_rng.py
 
 clean:
 	rm -rf $(BUILD)
