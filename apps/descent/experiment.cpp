@@ -428,12 +428,16 @@ void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& sp
   fmt::print("model: {}, {} loss, {} init, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n",
              spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size,
              (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs, a.convention);
-  fmt::print("{:<10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "final loss", "test acc", "best acc",
-             "best epoch", "time (ms)", "cpu (ms)", "us/step");
-  for (const auto& r : runs)
-    fmt::print("{:<10} {:>12.6g} {:>9.4f} {:>9.4f} {:>11} {:>10.2f} {:>9.2f} {:>9.3f}\n", r.optimizer,
+  fmt::print("{:<10} {:>7} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "lr", "final loss", "test acc",
+             "best acc", "best epoch", "time (ms)", "cpu (ms)", "us/step");
+  for (const auto& r : runs) {
+    double lr = 0;  // the conventions differ in their default rates: show the one used
+    for (const auto& o : r.options)
+      if (o.name == "lr") lr = o.value;
+    fmt::print("{:<10} {:>7.3g} {:>12.6g} {:>9.4f} {:>9.4f} {:>11} {:>10.2f} {:>9.2f} {:>9.3f}\n", r.optimizer, lr,
                r.epochs.back().loss, r.epochs.back().test_accuracy, r.best_test_accuracy, r.best_epoch,
                r.train_seconds * 1e3, r.cpu_seconds * 1e3, r.train_seconds * 1e6 / double(r.steps));
+  }
   fmt::print(
       "(time: wall clock of the training loop with its per-epoch test, as the tutorial times it; cpu: the "
       "same in CPU time)\n");
