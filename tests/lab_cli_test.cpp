@@ -68,6 +68,19 @@ TEST(LabCli, CompareDefaultsIsTheTutorialsExperiment) {
     EXPECT_EQ(f.path().filename().string().find(".tmp"), std::string::npos) << f.path();
 }
 
+TEST(LabCli, WithoutGnuplotWarnsAndWritesTheRest) {
+  Scratch s;
+  const auto out = s / "out";
+  const auto r = cli({"compare", "--epochs", "5", "--out", out.string()}, s, "PATH=" + (s / "empty").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("descent: warning: gnuplot not found"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_TRUE(fs::exists(out / "metrics.csv"));
+  EXPECT_TRUE(fs::exists(out / "summary.json"));
+  EXPECT_NE(read(out / "plots.gp").find("loss.png"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out / "loss.png"));
+}
+
 TEST(LabCli, SameSeedSameMetricsAndThreadsDoNotMatter) {
   Scratch s;
   auto metrics = [&](std::vector<std::string> extra) {

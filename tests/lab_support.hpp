@@ -69,10 +69,11 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs the built CLI (DESCENT_CLI) with `args`, stdout and stderr captured apart.
-inline Run cli(const std::vector<std::string>& args, const Scratch& scratch) {
+// Runs the built CLI (DESCENT_CLI) with `args`, stdout and stderr captured apart; `env` is
+// prepended to the command ("PATH=/x" runs it with that PATH).
+inline Run cli(const std::vector<std::string>& args, const Scratch& scratch, const std::string& env = "") {
   const auto out = scratch / ".stdout", err = scratch / ".stderr";
-  std::string command = shell_quote(DESCENT_CLI);
+  std::string command = (env.empty() ? "" : "env " + env + " ") + shell_quote(DESCENT_CLI);
   for (const auto& a : args) command += " " + shell_quote(a);
   command += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
   const int status = std::system(command.c_str());
