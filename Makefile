@@ -23,8 +23,13 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The tutorial's experiment: five optimizers on iris, the table, then the plots' paths.
 demo: build
 	$(BUILD)/descent explain adam --grads 0.5,-0.2,0.1,0.4,-0.3,0.2
+	@echo
+	$(BUILD)/descent compare --out $(BUILD)/demo
+	@echo
+	@echo "plots: $(BUILD)/demo/loss.png and $(BUILD)/demo/accuracy.png (also .svg); data: $(BUILD)/demo/metrics.csv, $(BUILD)/demo/summary.json"
 
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in its own
 # build directory; any report fails the run.
@@ -49,10 +54,12 @@ fuzz-seeds:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target make_seeds
 	$(FUZZ_BUILD)/make_seeds fuzz/corpus/fuzz_checkpoint
 
-# Regenerates tests/golden/*.json from PyTorch (Debian's python3-torch).
+# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch).
 goldens:
 	@scripts/setup.sh torch
 	/usr/bin/python3 tests/golden/generate.py
+	/usr/bin/python3 tests/golden/lab/generate_step.py
+	/usr/bin/python3 tests/golden/lab/generate_rng.py
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

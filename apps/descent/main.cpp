@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Every subcommand's help");
   descent::cli::add_explain(app);
   descent::cli::add_minimize(app);
+  descent::cli::add_compare(app);
+  descent::cli::add_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
