@@ -8,6 +8,9 @@
 // is exact in double: once it falls below 2^−60, 1 − Π rounds to 1 and the loop stops, so the
 // cost is bounded (a few hundred factors for the default β1). torch 1.13 keeps Π in a float32
 // tensor even for double parameters, so it differs from descent by about 1e-7 relative.
+// torch 1.13's default (single-tensor) path also multiplies μ_t into Π_{i≤t+1} μ_i a second time,
+// Π_t·μ_t·μ_{t+1}, where its foreach path, Keras, the paper and torch ≥ 2.0 have Π_t·μ_{t+1}:
+// option extra_mu reproduces it (the goldens use it); no preset turns it on.
 #include <array>
 #include <cmath>
 #include <string_view>
@@ -23,6 +26,7 @@ struct NAdamOptions : Common {
   double beta2 = 0.999;
   double eps = 1e-8;
   double momentum_decay = 4e-3;  // ψ
+  bool extra_mu = false;         // Π_{t+1} = Π_t·μ_t·μ_{t+1}, as torch 1.13's single-tensor path
 
   template <class F>
   void fields(F&& f) {
@@ -31,6 +35,7 @@ struct NAdamOptions : Common {
     f("beta2", beta2, unit_interval_open_right());
     f("eps", eps, at_least(0));
     f("momentum_decay", momentum_decay, at_least(0));
+    f("extra_mu", extra_mu);
   }
 
   static NAdamOptions preset(Convention c);
@@ -64,7 +69,7 @@ struct NAdam {
     double product = 1;  // Π_{i≤t} μ_i
     for (std::int64_t i = 1; i <= t && product >= 0x1p-60; ++i) product *= mu(o, double(i));
     const double mu_t = mu(o, double(t)), mu_next = mu(o, double(t + 1));
-    const double product_next = product * mu_next;
+    const double product_next = o.extra_mu ? product * mu_t * mu_next : product * mu_next;
     return {T(o.beta1),
             T(1.0 - o.beta1),
             T(o.beta2),
