@@ -12,4 +12,5 @@ template class RuleOptimizer<rules::NAdam>;
 template class RuleOptimizer<rules::RAdam>;
 template class RuleOptimizer<rules::Adadelta>;
 template class RuleOptimizer<rules::Lion>;
+template class RuleOptimizer<rules::Lamb>;
 }  // namespace descent

@@ -45,6 +45,19 @@ LionOptions LionOptions::preset(Convention c) {
   return o;
 }
 
+// LAMB: the paper's λ = 0.01 inside the trust ratio; Keras: no λ there, its decay (none by
+// default) decoupled, ε = 1e-7.
+LambOptions LambOptions::preset(Convention c) {
+  LambOptions o;
+  o.trust_decay = 0.01;
+  if (c == Convention::keras) {
+    o.trust_decay = 0;
+    o.eps = 1e-7;
+    o.decoupled_weight_decay = true;
+  }
+  return o;
+}
+
 // SGD with Nesterov momentum: PyTorch's form (the buffer starts at g_1, w −= lr·(g + μ·m)) for
 // seed and pytorch, Keras's (the buffer holds lr·g, w −= lr·g + μ·m) for keras.
 SgdOptions SgdOptions::nesterov_preset(Convention c) {

@@ -40,6 +40,8 @@ const std::vector<OptimizerInfo>& optimizers() {
       {"lion", "the sign of an interpolation of momentum and gradient",
        "c_t = b1*m_{t-1} + (1-b1)*g_t;  w_{t+1} = w_t - lr*(sign(c_t) + wd*w_t);  m_t = b2*m_{t-1} + (1-b2)*g_t", "",
        "beta1", "beta2"},
+      {"lamb", "Adam's step scaled per tensor by the trust ratio ||w||/||r||",
+       "r_t = m_hat_t/(sqrt(V_hat_t) + eps) + wd*w_t;  w_{t+1} = w_t - lr*(||w_t||/||r_t||)*r_t", "", "beta1", "beta2"},
   };
   return all;
 }
@@ -73,6 +75,7 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Par
   if (name == "radam") return with.template operator()<RAdam>(RAdamOptions::preset(c));
   if (name == "adadelta") return with.template operator()<Adadelta>(AdadeltaOptions::preset(c));
   if (name == "lion") return with.template operator()<Lion>(LionOptions::preset(c));
+  if (name == "lamb") return with.template operator()<Lamb>(LambOptions::preset(c));
   throw OptionError("optimizer '" + std::string(name) + "' is listed but not built (src/registry.cpp)");
 }
 

@@ -70,6 +70,15 @@ class Optimizer {
   // Runs the plain scalar loop instead of the vectorized, threaded kernels (tests compare them).
   void set_reference(bool on) { reference_ = on; }
 
+  // Multiplies the gradients of the next step() by `scale` (all parameters, or one), without
+  // touching the gradient memory: gradient clipping and accumulation fold into the step this
+  // way, at no extra pass over the gradients. Reset to 1 after each step().
+  void set_grad_scale(double scale) { grad_scale_.assign(params_.size(), scale); }
+  void set_grad_scale(std::size_t param, double scale) {
+    if (grad_scale_.empty()) grad_scale_.assign(params_.size(), 1.0);
+    grad_scale_.at(param) = scale;
+  }
+
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
 
@@ -78,6 +87,7 @@ class Optimizer {
   std::vector<std::size_t> offsets_{0};  // prefix sums of parameter sizes, for splitting work
   int threads_ = 0;
   bool reference_ = false;
+  std::vector<double> grad_scale_;  // per parameter for the next step; empty: all 1
 };
 
 namespace detail {
@@ -127,6 +137,7 @@ class RuleOptimizer final : public Optimizer {
     Options options;
     rules::Slots slots = 0;
     std::int64_t t = 0;
+    double lr0 = 0;  // the lr of the last set_options, for lr_scaled_decay = false
   };
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);
@@ -141,6 +152,10 @@ class RuleOptimizer final : public Optimizer {
     typename Rule::template Step<double> step64{};
   };
   std::vector<Prepared> prepared_;
+  // Rules that need per-tensor sums (detail/driver.hpp, NeedsSums) get one Step per parameter.
+  std::vector<typename Rule::template Step<float>> tensor32_;
+  std::vector<typename Rule::template Step<double>> tensor64_;
+  void prepare_tensors();
 };
 
 }  // namespace descent

@@ -6,6 +6,7 @@
 #include "descent/rules/adagrad.hpp"
 #include "descent/rules/adam.hpp"
 #include "descent/rules/adamax.hpp"
+#include "descent/rules/lamb.hpp"
 #include "descent/rules/lion.hpp"
 #include "descent/rules/nadam.hpp"
 #include "descent/rules/radam.hpp"
@@ -23,6 +24,7 @@ using NAdam = RuleOptimizer<rules::NAdam>;
 using RAdam = RuleOptimizer<rules::RAdam>;
 using Adadelta = RuleOptimizer<rules::Adadelta>;
 using Lion = RuleOptimizer<rules::Lion>;
+using Lamb = RuleOptimizer<rules::Lamb>;
 
 // Compiled once, in the library, with the flags the kernels need.
 extern template class RuleOptimizer<rules::Sgd>;
@@ -34,5 +36,6 @@ extern template class RuleOptimizer<rules::NAdam>;
 extern template class RuleOptimizer<rules::RAdam>;
 extern template class RuleOptimizer<rules::Adadelta>;
 extern template class RuleOptimizer<rules::Lion>;
+extern template class RuleOptimizer<rules::Lamb>;
 
 }  // namespace descent

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "descent/detail/kernel.hpp"
+#include "descent/detail/reduce.hpp"
 #include "descent/optimizer.hpp"
 
 namespace descent {
@@ -18,6 +19,16 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
                     void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end), void* self);
 }  // namespace detail
 
+// A rule whose update needs sums over each whole tensor (LAMB's norms) declares
+//   static constexpr std::size_t sums;                              how many
+//   terms(step, slots, w, g, slot values...) -> std::array<T, sums> one element's contribution,
+//                                                                   read-only (slots by value)
+//   finish(step&, const std::array<double, sums>&)                  the tensor's step from its sums
+// The driver then runs a read-only pass (detail/reduce.hpp: fixed chunks, so the sums are the
+// same for any thread count) before the elementwise update, which gets the tensor's own Step.
+template <class Rule>
+concept NeedsSums = requires { Rule::sums; };
+
 template <class Rule>
 RuleOptimizer<Rule>::RuleOptimizer(std::vector<Param> params, Options options) {
   add_group(std::move(params), std::move(options));
@@ -27,7 +38,8 @@ template <class Rule>
 void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) {
   validate(Rule::name, options);
   const std::size_t first = params_.size();
-  groups_.push_back({std::move(options), 0, 0});
+  const double lr0 = options.lr;
+  groups_.push_back({std::move(options), 0, 0, lr0});
   prepared_.emplace_back();
   try {
     add_params(std::move(params), groups_.size() - 1);
@@ -68,6 +80,7 @@ void RuleOptimizer<Rule>::set_options(Options options, std::size_t group) {
   validate(Rule::name, options);
   Group& gr = groups_.at(group);
   gr.options = std::move(options);
+  gr.lr0 = gr.options.lr;
   gr.slots = Rule::slots(gr.options);
   for (std::size_t i = 0; i < params_.size(); ++i)
     if (group_of_[i] == group) allocate(i);
@@ -110,9 +123,17 @@ void RuleOptimizer<Rule>::set_option(std::string_view name, std::string_view tex
 }
 
 template <class T, class Options>
-rules::Prelude<T> prelude(const Options& o) {
+rules::Prelude<T> prelude(const Options& o, double lr0) {
   const bool l2 = !o.decoupled_weight_decay;
-  return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - o.lr * o.weight_decay)};
+  const double rate = o.lr_scaled_decay ? o.lr : (lr0 > 0 ? o.lr / lr0 : 1.0);  // lr, or the schedule's η_t
+  return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - rate * o.weight_decay)};
+}
+
+// The prelude for one parameter: a gradient scale (clipping, accumulation) folds into the sign.
+template <class T>
+rules::Prelude<T> scaled(rules::Prelude<T> p, const std::vector<double>& scale, std::size_t param) {
+  if (!scale.empty()) p.sign = T(double(p.sign) * scale[param]);
+  return p;
 }
 
 template <class Rule>
@@ -121,17 +142,66 @@ void RuleOptimizer<Rule>::step() {
     Group& gr = groups_[i];
     ++gr.t;
     Prepared& pr = prepared_[i];
-    pr.prelude32 = prelude<float>(gr.options);
-    pr.prelude64 = prelude<double>(gr.options);
+    pr.prelude32 = prelude<float>(gr.options, gr.lr0);
+    pr.prelude64 = prelude<double>(gr.options, gr.lr0);
     pr.step32 = Rule::template prepare<float>(gr.options, gr.t, gr.options.lr);
     pr.step64 = Rule::template prepare<double>(gr.options, gr.t, gr.options.lr);
   }
+  if constexpr (NeedsSums<Rule>) prepare_tensors();
   detail::for_each_share(
       offsets_, reference_ ? 1 : threads_,
       [](void* self, std::size_t param, std::size_t begin, std::size_t end) {
         static_cast<RuleOptimizer*>(self)->run(param, begin, end);
       },
       this);
+  grad_scale_.clear();
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::prepare_tensors() {
+  if constexpr (NeedsSums<Rule>) {
+    constexpr std::size_t width = Rule::sums;
+    // One chunk's sums: the same prelude and slots as the update, read-only.
+    auto body = [](void* self_, std::size_t param, std::size_t begin, std::size_t end, double* out) {
+      auto* self = static_cast<RuleOptimizer*>(self_);
+      const Param& p = self->params_[param];
+      const std::size_t g = self->group_of_[param];
+      const Prepared& pr = self->prepared_[g];
+      auto go = [&]<class T>(rules::Prelude<T> prelude, const typename Rule::template Step<T>& k) {
+        const T* w = p.value<T>().data();
+        const T* grad = p.grad<T>().data();
+        T zero{};
+        const T* slots[slot_count];
+        for (std::size_t j = 0; j < slot_count; ++j)
+          slots[j] = self->state_[param][j] ? static_cast<const T*>(self->state_[param][j].data()) : nullptr;
+        const rules::Slots S = self->groups_[g].slots;
+        std::array<double, width> acc{};
+        for (std::size_t i = begin; i < end; ++i) {
+          const T gi = prelude.sign * grad[i] + prelude.l2 * w[i];
+          const T wi = prelude.keep * w[i];
+          std::array<T, width> t = [&]<std::size_t... J>(std::index_sequence<J...>) {
+            return Rule::terms(k, S, wi, gi, (slots[J] ? slots[J][i] : zero)...);
+          }(std::make_index_sequence<slot_count>{});
+          for (std::size_t j = 0; j < width; ++j) acc[j] += double(t[j]);
+        }
+        for (std::size_t j = 0; j < width; ++j) out[j] = acc[j];
+      };
+      if (p.dtype() == DType::f32) go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
+      else go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
+    };
+    const std::vector<double> sums = detail::sum_chunks(offsets_, reference_ ? 1 : threads_, width, body, this);
+    tensor32_.resize(params_.size());
+    tensor64_.resize(params_.size());
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      std::array<double, width> s;
+      for (std::size_t j = 0; j < width; ++j) s[j] = sums[i * width + j];
+      const Prepared& pr = prepared_[group_of_[i]];
+      tensor32_[i] = pr.step32;
+      tensor64_[i] = pr.step64;
+      Rule::finish(tensor32_[i], s);
+      Rule::finish(tensor64_[i], s);
+    }
+  }
 }
 
 template <class Rule>
@@ -146,8 +216,13 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, reference_);
     kernel(prelude, k, p.value<T>().data() + begin, p.grad<T>().data() + begin, slots, end - begin);
   };
-  if (p.dtype() == DType::f32) go(pr.prelude32, pr.step32);
-  else go(pr.prelude64, pr.step64);
+  if constexpr (NeedsSums<Rule>) {
+    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), tensor32_[param]);
+    else go(scaled(pr.prelude64, grad_scale_, param), tensor64_[param]);
+  } else {
+    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), pr.step32);
+    else go(scaled(pr.prelude64, grad_scale_, param), pr.step64);
+  }
 }
 
 }  // namespace descent
