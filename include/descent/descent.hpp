@@ -6,3 +6,4 @@
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/registry.hpp"
+#include "descent/schedule.hpp"
