@@ -1,5 +1,6 @@
 #include "descent/registry.hpp"
 
+#include "descent/decay.hpp"
 #include "descent/optimizers.hpp"
 
 namespace descent {
@@ -56,11 +57,19 @@ const OptimizerInfo& optimizer_info(std::string_view name) {
 }
 
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Param> params, Convention c,
-                                          const std::vector<std::pair<std::string, std::string>>& overrides) {
+                                          const std::vector<std::pair<std::string, std::string>>& overrides,
+                                          const std::vector<std::string>& no_decay) {
   const OptimizerInfo& info = optimizer_info(name);
   auto with = [&]<class O>(typename O::Options options) -> std::unique_ptr<Optimizer> {
     for (const auto& [key, text] : overrides) set_option(info.name, options, key, text);
-    return std::make_unique<O>(std::move(params), std::move(options));
+    if (no_decay.empty()) return std::make_unique<O>(std::move(params), std::move(options));
+    DecaySplit split = split_no_decay(std::move(params), no_decay);
+    auto opt = std::make_unique<O>(std::move(split.decay), options);
+    if (!split.no_decay.empty()) {
+      options.weight_decay = 0;
+      opt->add_group(std::move(split.no_decay), std::move(options));
+    }
+    return opt;
   };
   if (name == "sgd") return with.template operator()<Sgd>(SgdOptions::preset(c));
   if (name == "sgdm") return with.template operator()<Sgd>(SgdOptions::momentum_preset(c));

@@ -78,6 +78,7 @@ class Optimizer {
     if (grad_scale_.empty()) grad_scale_.assign(params_.size(), 1.0);
     grad_scale_.at(param) = scale;
   }
+  double grad_scale(std::size_t param) const { return grad_scale_.empty() ? 1.0 : grad_scale_.at(param); }
 
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
