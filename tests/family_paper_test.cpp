@@ -89,7 +89,7 @@ TEST(AdamW, ScheduleScaledDecayFollowsTheMultiplierOnly) {
   std::vector<double> w{2.0}, g{0.0};
   auto opt = descent::make_optimizer("adamw", {descent::Param("w", std::span(w), std::span(g))},
                                      descent::Convention::pytorch,
-                                     {{"lr", "0.001"}, {"weight_decay", "0.1"}, {"lr_scaled_decay", "false"}});
+                                     {{"lr", "0.001"}, {"weight_decay", "0.1"}, {"schedule_scaled_decay", "true"}});
   opt->step();  // η = 1: w·(1 − 0.1); g = 0 so Adam's own step is 0
   EXPECT_DOUBLE_EQ(w[0], 2.0 * (1 - 0.1));
   opt->set_lr(0.0005);  // a schedule halves the rate: η = 0.5

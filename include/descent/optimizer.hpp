@@ -138,7 +138,7 @@ class RuleOptimizer final : public Optimizer {
     Options options;
     rules::Slots slots = 0;
     std::int64_t t = 0;
-    double lr0 = 0;  // the lr of the last set_options, for lr_scaled_decay = false
+    double lr0 = 0;  // the lr of the last set_options, for schedule_scaled_decay
   };
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);

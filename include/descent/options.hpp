@@ -38,10 +38,10 @@ struct Common {
   double weight_decay = 0.0;            // λ
   bool decoupled_weight_decay = false;  // false: L2, g += λ·w (torch.optim); true: w *= 1 − lr·λ (AdamW, Keras)
   bool maximize = false;                // ascend: g = −g
-  // true: decoupled decay w *= 1 − lr·λ (PyTorch, Keras). false: w *= 1 − η_t·λ with η_t the
-  // schedule's multiplier lr/lr_0 (Loshchilov & Hutter's AdamW; lr_0: the group's lr when its
-  // options were last set, which set_lr — the schedules' channel — leaves alone).
-  bool lr_scaled_decay = true;
+  // Decoupled decay scaled by the schedule only: w *= 1 − η_t·λ with η_t = lr/lr_0 the schedule's
+  // multiplier (Loshchilov & Hutter's AdamW), instead of w *= 1 − lr·λ (PyTorch, Keras). lr_0:
+  // the group's lr when its options were last set; set_lr, the schedules' channel, leaves it.
+  bool schedule_scaled_decay = false;
 
   template <class F>
   void fields(F&& f) {
@@ -49,7 +49,7 @@ struct Common {
     f("weight_decay", weight_decay, at_least(0));
     f("decoupled_weight_decay", decoupled_weight_decay);
     f("maximize", maximize);
-    f("lr_scaled_decay", lr_scaled_decay);
+    f("schedule_scaled_decay", schedule_scaled_decay);
   }
 };
 

@@ -125,7 +125,7 @@ void RuleOptimizer<Rule>::set_option(std::string_view name, std::string_view tex
 template <class T, class Options>
 rules::Prelude<T> prelude(const Options& o, double lr0) {
   const bool l2 = !o.decoupled_weight_decay;
-  const double rate = o.lr_scaled_decay ? o.lr : (lr0 > 0 ? o.lr / lr0 : 1.0);  // lr, or the schedule's η_t
+  const double rate = o.schedule_scaled_decay ? (lr0 > 0 ? o.lr / lr0 : 1.0) : o.lr;  // the schedule's η_t, or lr
   return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - rate * o.weight_decay)};
 }
 
