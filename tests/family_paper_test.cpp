@@ -123,3 +123,41 @@ TEST(NAdam, TwoStepsByHandWithTheCorrectProduct) {
 }
 
 }  // namespace
+
+namespace {
+
+// Keras 3's forms, by hand from keras/src/optimizers/{sgd,adamax}.py's update_step.
+TEST(KerasForms, NesterovKeepsLrInsideTheBuffer) {
+  const double lr = 0.01, mu = 0.9;
+  std::vector<double> w{1.0}, g{0.0};
+  auto opt = descent::make_optimizer("nesterov", {descent::Param("w", std::span(w), std::span(g))},
+                                     descent::Convention::keras);
+  double v = 0, want = 1.0;  // Keras: v = μ·v − lr·g; w += μ·v − lr·g
+  for (double gt : {0.5, -1.0, 2.0}) {
+    g[0] = gt;
+    opt->step();
+    v = mu * v - lr * gt;
+    want += mu * v - lr * gt;
+    EXPECT_NEAR(w[0], want, 1e-16);
+  }
+}
+
+TEST(KerasForms, AdamaxPutsEpsInTheDivisor) {
+  const double lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+  std::vector<double> w{1.0}, g{0.0};
+  auto opt = descent::make_optimizer("adamax", {descent::Param("w", std::span(w), std::span(g))},
+                                     descent::Convention::keras);
+  double m = 0, u = 0, want = 1.0;
+  int t = 0;
+  for (double gt : {0.5, -1.0, 0.0, 2.0}) {
+    g[0] = gt;
+    opt->step();
+    ++t;
+    m = b1 * m + (1 - b1) * gt;
+    u = std::max(b2 * u, std::abs(gt));
+    want -= lr / (1 - std::pow(b1, t)) * m / (u + eps);
+    EXPECT_NEAR(w[0], want, 1e-16) << t;
+  }
+}
+
+}  // namespace
