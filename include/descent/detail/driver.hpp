@@ -30,11 +30,12 @@ template <class Rule>
 concept NeedsSums = requires { Rule::sums; };
 
 namespace detail {
+inline constexpr std::size_t term_block = 256;  // elements per block of terms: on the stack, in L1
 // One block of a NeedsSums rule's terms, compiled per CPU level like the update kernels.
 template <class Rule, class T>
 DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename Rule::template Step<T> k,
                                 rules::Slots S, const T* __restrict w, const T* __restrict grad,
-                                const T* const* src, std::size_t len, T (*terms)[256]) {
+                                const T* const* src, std::size_t len, T (*terms)[term_block]) {
   constexpr std::size_t slots = Rule::slot_names.size();
   const T* s[slots];
   for (std::size_t j = 0; j < slots; ++j) s[j] = src[j];
@@ -152,7 +153,7 @@ rules::Prelude<T> prelude(const Options& o, double lr0) {
 // The prelude for one parameter: a gradient scale (clipping, accumulation) folds into the sign.
 template <class T>
 rules::Prelude<T> scaled(rules::Prelude<T> p, const std::vector<double>& scale, std::size_t param) {
-  if (!scale.empty()) p.sign = T(double(p.sign) * scale[param]);
+  if (param < scale.size()) p.sign = T(double(p.sign) * scale[param]);  // a group added since: 1
   return p;
 }
 
@@ -188,11 +189,9 @@ void RuleOptimizer<Rule>::prepare_tensors() {
       const std::size_t g = self->group_of_[param];
       const Prepared& pr = self->prepared_[g];
       auto go = [&]<class T>(rules::Prelude<T> prelude, const typename Rule::template Step<T>& k) {
-        const T* w = p.value<T>().data();
-        const T* grad = p.grad<T>().data();
         // Blocks of terms computed in a loop the compiler vectorizes, then added into eight
         // interleaved lanes per sum: a fixed order, set by the chunk alone.
-        constexpr std::size_t block = 256;
+        constexpr std::size_t block = detail::term_block;
         alignas(64) T zeros[block] = {};
         alignas(64) T terms[width][block];
         const rules::Slots S = self->groups_[g].slots;
