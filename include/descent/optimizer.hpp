@@ -75,10 +75,11 @@ class Optimizer {
   // way, at no extra pass over the gradients. Reset to 1 after each step().
   void set_grad_scale(double scale) { grad_scale_.assign(params_.size(), scale); }
   void set_grad_scale(std::size_t param, double scale) {
-    if (grad_scale_.empty()) grad_scale_.assign(params_.size(), 1.0);
-    grad_scale_.at(param) = scale;
+    if (param >= params_.size()) throw Error("set_grad_scale: no parameter " + std::to_string(param));
+    grad_scale_.resize(params_.size(), 1.0);
+    grad_scale_[param] = scale;
   }
-  double grad_scale(std::size_t param) const { return grad_scale_.empty() ? 1.0 : grad_scale_.at(param); }
+  double grad_scale(std::size_t param) const { return param < grad_scale_.size() ? grad_scale_[param] : 1.0; }
 
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
