@@ -1,8 +1,9 @@
+#include "descent/average.hpp"
+
 #include <algorithm>
 #include <string>
 
 #include "descent/accumulate.hpp"
-#include "descent/average.hpp"
 
 namespace descent {
 
@@ -27,8 +28,10 @@ WeightAverage::WeightAverage(const std::vector<Param>& params, double decay, boo
     avg32_.emplace_back(f32 ? p.size() : 0);
     avg64_.emplace_back(f32 ? 0 : p.size());
     if (!ema) continue;
-    if (f32) std::copy_n(p.value<float>().data(), p.size(), avg32_.back().data());
-    else std::copy_n(p.value<double>().data(), p.size(), avg64_.back().data());
+    if (f32)
+      std::copy_n(p.value<float>().data(), p.size(), avg32_.back().data());
+    else
+      std::copy_n(p.value<double>().data(), p.size(), avg64_.back().data());
   }
 }
 
@@ -69,8 +72,10 @@ void WeightAverage::swap() {
   if (!ema_ && n_ == 0) throw Error("weight average: swap() before any update()");
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Param& p = params_[i];
-    if (p.dtype() == DType::f32) exchange(avg32_[i].data(), p.value<float>().data(), p.size());
-    else exchange(avg64_[i].data(), p.value<double>().data(), p.size());
+    if (p.dtype() == DType::f32)
+      exchange(avg32_[i].data(), p.value<float>().data(), p.size());
+    else
+      exchange(avg64_[i].data(), p.value<double>().data(), p.size());
   }
   swapped_ = !swapped_;
 }

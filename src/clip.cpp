@@ -16,8 +16,8 @@ std::vector<double> grad_norms(const Optimizer& optimizer) {
     *out = p.dtype() == DType::f32 ? detail::sum_squares(p.grad<float>().data() + begin, end - begin)
                                    : detail::sum_squares(p.grad<double>().data() + begin, end - begin);
   };
-  std::vector<double> norms = detail::sum_chunks(offsets, optimizer.threads(), 1, body,
-                                                 const_cast<std::vector<Param>*>(&params));
+  std::vector<double> norms =
+      detail::sum_chunks(offsets, optimizer.threads(), 1, body, const_cast<std::vector<Param>*>(&params));
   for (std::size_t i = 0; i < norms.size(); ++i) norms[i] = std::sqrt(norms[i]) * std::abs(optimizer.grad_scale(i));
   return norms;
 }

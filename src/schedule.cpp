@@ -56,8 +56,9 @@ class PlateauSchedule final : public Schedule {
     }
   }
   void save(const std::string& p, ScheduleState& out) const override {
-    out.insert(out.end(), {{p + "scale", scale_}, {p + "best", best_}, {p + "bad", double(bad_)},
-                           {p + "cooldown", double(cooldown_)}});
+    out.insert(
+        out.end(),
+        {{p + "scale", scale_}, {p + "best", best_}, {p + "bad", double(bad_)}, {p + "cooldown", double(cooldown_)}});
   }
   void load(const std::string& p, const ScheduleState& in) override {
     for (const auto& [k, v] : in) {
@@ -208,7 +209,8 @@ std::unique_ptr<Schedule> one_cycle(OneCycle o) {
     const double up = o.pct_start * double(o.total) - 1;
     std::vector<Phase> phases;
     if (o.three_phase)
-      phases = {{up, initial, max_lr}, {2 * o.pct_start * double(o.total) - 2, max_lr, initial},
+      phases = {{up, initial, max_lr},
+                {2 * o.pct_start * double(o.total) - 2, max_lr, initial},
                 {double(o.total) - 1, initial, min_lr}};
     else
       phases = {{up, initial, max_lr}, {double(o.total) - 1, max_lr, min_lr}};
@@ -232,7 +234,8 @@ std::unique_ptr<Schedule> plateau(Plateau o) {
   return std::make_unique<PlateauSchedule>(o);
 }
 
-std::unique_ptr<Schedule> sequential(std::vector<std::unique_ptr<Schedule>> parts, std::vector<std::int64_t> milestones) {
+std::unique_ptr<Schedule> sequential(std::vector<std::unique_ptr<Schedule>> parts,
+                                     std::vector<std::int64_t> milestones) {
   return std::make_unique<Sequential>(std::move(parts), std::move(milestones));
 }
 

@@ -1,11 +1,11 @@
 // descent explain over the whole family: every registry optimizer runs, its CSV keeps the
 // contract's columns first, and extra state comes after them with the right numbers.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "descent/descent.hpp"
 

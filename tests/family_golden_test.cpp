@@ -1,11 +1,12 @@
 // The family's optimizers against torch 1.13's own implementations (tests/golden/family,
 // generate_family.py): every step's weights, built through the registry as the CLI builds them.
+#include "family_golden.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "descent/descent.hpp"
-#include "family_golden.hpp"
 
 namespace {
 
@@ -19,18 +20,24 @@ struct Case {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const auto& l : family::read_golden("optimizers.txt")) {
-    if (l.key == "case") out.push_back({l.words[0], l.words[1], {}, {}, {}, {}});
-    else if (l.key == "option") out.back().options.emplace_back(l.words[0], l.words[1]);
-    else if (l.key == "w0") out.back().w0 = l.numbers();
-    else if (l.key == "g") out.back().g.push_back(l.numbers());
-    else if (l.key == "w") out.back().w.push_back(l.numbers());
+    if (l.key == "case")
+      out.push_back({l.words[0], l.words[1], {}, {}, {}, {}});
+    else if (l.key == "option")
+      out.back().options.emplace_back(l.words[0], l.words[1]);
+    else if (l.key == "w0")
+      out.back().w0 = l.numbers();
+    else if (l.key == "g")
+      out.back().g.push_back(l.numbers());
+    else if (l.key == "w")
+      out.back().w.push_back(l.numbers());
   }
   return out;
 }
 
 // Relative to the weight's size: torch evaluates the same formulas in another order, and NAdam's
 // Π μ_i is float32 in torch 1.13 (rules/nadam.hpp).
-void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol, const std::string& where) {
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                  const std::string& where) {
   ASSERT_EQ(got.size(), want.size()) << where;
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << where << " element " << i;
@@ -60,8 +67,7 @@ TEST_P(FamilyGolden, MatchesTorchEveryStep) {
 
 INSTANTIATE_TEST_SUITE_P(Torch, FamilyGolden,
                          ::testing::Values("nadam", "nadam_wd", "radam", "radam_wd", "adamax", "adamax_wd_max",
-                                           "adadelta", "adadelta_wd", "adamw", "adamw_amsgrad", "amsgrad",
-                                           "nesterov"));
+                                           "adadelta", "adadelta_wd", "adamw", "adamw_amsgrad", "amsgrad", "nesterov"));
 
 TEST(FamilyGolden, EveryCaseIsTested) {
   // A case added to the generator but not to the list above would silently go untested.

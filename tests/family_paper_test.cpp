@@ -13,13 +13,12 @@ const std::vector<std::vector<double>> grads{{0.5, -2.0, 0.0, 1e-3}, {-0.25, -1.
 TEST(Lion, FollowsChenEtAlProgram1) {
   const double lr = 0.01, b1 = 0.9, b2 = 0.99, wd = 0.1;
   std::vector<double> w{1.0, -0.5, 0.25, 2.0}, g(4), m(4, 0.0), want = w;
-  descent::Lion opt({descent::Param("w", std::span(w), std::span(g))},
-                    [&] {
-                      auto o = descent::LionOptions::preset(descent::Convention::pytorch);
-                      o.lr = lr;
-                      o.weight_decay = wd;
-                      return o;
-                    }());
+  descent::Lion opt({descent::Param("w", std::span(w), std::span(g))}, [&] {
+    auto o = descent::LionOptions::preset(descent::Convention::pytorch);
+    o.lr = lr;
+    o.weight_decay = wd;
+    return o;
+  }());
   for (const auto& gt : grads) {
     g = gt;
     opt.step();
@@ -38,12 +37,12 @@ TEST(Lion, FollowsChenEtAlProgram1) {
 TEST(Lamb, FollowsYouEtAlAlgorithm2PerTensor) {
   const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-6, lambda = 0.01;
   std::vector<double> a{1.0, -0.5}, b{0.25, 2.0}, ga(2), gb(2);
-  descent::Lamb opt({descent::Param("a", std::span(a), std::span(ga)), descent::Param("b", std::span(b), std::span(gb))},
-                    [&] {
-                      auto o = descent::LambOptions::preset(descent::Convention::pytorch);
-                      o.lr = lr;
-                      return o;
-                    }());
+  descent::Lamb opt(
+      {descent::Param("a", std::span(a), std::span(ga)), descent::Param("b", std::span(b), std::span(gb))}, [&] {
+        auto o = descent::LambOptions::preset(descent::Convention::pytorch);
+        o.lr = lr;
+        return o;
+      }());
   std::vector<std::vector<double>> w{a, b}, m(2, std::vector<double>(2)), v = m;
   int t = 0;
   for (const auto& gt : grads) {
@@ -87,9 +86,9 @@ TEST(Lamb, TrustRatioIsOneForZeroWeights) {
 // scales the decay, not lr itself.
 TEST(AdamW, ScheduleScaledDecayFollowsTheMultiplierOnly) {
   std::vector<double> w{2.0}, g{0.0};
-  auto opt = descent::make_optimizer("adamw", {descent::Param("w", std::span(w), std::span(g))},
-                                     descent::Convention::pytorch,
-                                     {{"lr", "0.001"}, {"weight_decay", "0.1"}, {"schedule_scaled_decay", "true"}});
+  auto opt =
+      descent::make_optimizer("adamw", {descent::Param("w", std::span(w), std::span(g))}, descent::Convention::pytorch,
+                              {{"lr", "0.001"}, {"weight_decay", "0.1"}, {"schedule_scaled_decay", "true"}});
   opt->step();  // η = 1: w·(1 − 0.1); g = 0 so Adam's own step is 0
   EXPECT_DOUBLE_EQ(w[0], 2.0 * (1 - 0.1));
   opt->set_lr(0.0005);  // a schedule halves the rate: η = 0.5
@@ -145,8 +144,8 @@ TEST(KerasForms, NesterovKeepsLrInsideTheBuffer) {
 TEST(KerasForms, AdamaxPutsEpsInTheDivisor) {
   const double lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-7;
   std::vector<double> w{1.0}, g{0.0};
-  auto opt = descent::make_optimizer("adamax", {descent::Param("w", std::span(w), std::span(g))},
-                                     descent::Convention::keras);
+  auto opt =
+      descent::make_optimizer("adamax", {descent::Param("w", std::span(w), std::span(g))}, descent::Convention::keras);
   double m = 0, u = 0, want = 1.0;
   int t = 0;
   for (double gt : {0.5, -1.0, 0.0, 2.0}) {

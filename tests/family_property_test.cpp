@@ -14,10 +14,20 @@ namespace {
 
 // The state each optimizer keeps with its PyTorch preset (docs/optimizers.md).
 const std::map<std::string, std::set<std::string>> documented_slots{
-    {"sgd", {}},           {"sgdm", {"m"}},         {"adagrad", {"v"}},     {"rmsprop", {"v"}},
-    {"adam", {"m", "v"}},  {"nesterov", {"m"}},     {"adamw", {"m", "v"}},  {"amsgrad", {"m", "v", "v_max"}},
-    {"adamax", {"m", "u"}}, {"nadam", {"m", "v"}},  {"radam", {"m", "v"}},  {"adadelta", {"v", "u"}},
-    {"lion", {"m"}},       {"lamb", {"m", "v"}},
+    {"sgd", {}},
+    {"sgdm", {"m"}},
+    {"adagrad", {"v"}},
+    {"rmsprop", {"v"}},
+    {"adam", {"m", "v"}},
+    {"nesterov", {"m"}},
+    {"adamw", {"m", "v"}},
+    {"amsgrad", {"m", "v", "v_max"}},
+    {"adamax", {"m", "u"}},
+    {"nadam", {"m", "v"}},
+    {"radam", {"m", "v"}},
+    {"adadelta", {"v", "u"}},
+    {"lion", {"m"}},
+    {"lamb", {"m", "v"}},
 };
 
 // Two parameters, one float and one double, long enough for several threads (the driver

@@ -31,10 +31,10 @@ std::unique_ptr<descent::Schedule> make(const std::string& name) {
   if (name == "polynomial") return s::polynomial(8, 2.0);
   if (name == "linear") return s::linear(0.1, 1.0, 5);
   if (name == "constant") return s::constant(0.5, 4);
-  if (name == "plateau")
-    return s::plateau({.factor = 0.5, .patience = 2, .threshold = 1e-2, .cooldown = 1});
+  if (name == "plateau") return s::plateau({.factor = 0.5, .patience = 2, .threshold = 1e-2, .cooldown = 1});
   if (name == "plateau_max_abs")
-    return s::plateau({.maximize = true, .factor = 0.1, .patience = 1, .threshold = 0.05, .relative = false, .min_lr = 2e-4});
+    return s::plateau(
+        {.maximize = true, .factor = 0.1, .patience = 1, .threshold = 0.05, .relative = false, .min_lr = 2e-4});
   if (name == "sequential") {
     std::vector<std::unique_ptr<descent::Schedule>> parts;
     parts.push_back(s::linear(0.25, 1.0, 4));
@@ -59,13 +59,16 @@ TEST(Schedules, MatchTorchTraces) {
     ASSERT_NE(schedule, nullptr) << "no schedule built for golden case " << name;
     std::vector<double> w{0.0}, g{0.0};
     // One cycle's base rate is its peak (torch's max_lr = 0.5); the others start from 0.1.
-    descent::Sgd opt({descent::Param("w", std::span(w), std::span(g))}, sgd(name.rfind("one_cycle", 0) == 0 ? 0.5 : 0.1));
+    descent::Sgd opt({descent::Param("w", std::span(w), std::span(g))},
+                     sgd(name.rfind("one_cycle", 0) == 0 ? 0.5 : 0.1));
     descent::Scheduler scheduler(opt, std::move(schedule));
     for (std::size_t t = 0; t < want.size(); ++t) {
       if (t > 0) {
         opt.step();
-        if (name.rfind("plateau", 0) == 0) scheduler.step(name == "plateau" ? metrics[t - 1] : -metrics[t - 1]);
-        else scheduler.step();
+        if (name.rfind("plateau", 0) == 0)
+          scheduler.step(name == "plateau" ? metrics[t - 1] : -metrics[t - 1]);
+        else
+          scheduler.step();
       }
       EXPECT_NEAR(scheduler.lr(), want[t], 1e-12 * std::max(1e-3, std::abs(want[t]))) << name << " after step " << t;
     }

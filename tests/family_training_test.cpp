@@ -62,7 +62,8 @@ TEST(Clip, NormIsTheSameForAnyThreadCount) {
 TEST(Clip, PerTensorNormClipsEachByItsOwnNorm) {
   std::vector<double> a{3.0, 4.0}, ga{3.0, 4.0}, b{0.3, 0.4}, gb{0.3, 0.4};
   std::vector<double> wa{0, 0}, wb{0, 0};
-  auto opt = plain_sgd({descent::Param("a", std::span(wa), std::span(ga)), descent::Param("b", std::span(wb), std::span(gb))});
+  auto opt =
+      plain_sgd({descent::Param("a", std::span(wa), std::span(ga)), descent::Param("b", std::span(wb), std::span(gb))});
   const auto norms = descent::clip_grad_norm_per_tensor(*opt, 1.0);
   EXPECT_DOUBLE_EQ(norms[0], 5.0);
   EXPECT_DOUBLE_EQ(norms[1], 0.5);
@@ -161,9 +162,10 @@ TEST(NoDecay, GlobPatterns) {
 
 TEST(NoDecay, MatchingParametersDoNotDecay) {
   std::vector<double> w{2.0}, gw{0.0}, b{2.0}, gb{0.0};
-  auto opt = descent::make_optimizer(
-      "adamw", {descent::Param("fc.weight", std::span(w), std::span(gw)), descent::Param("fc.bias", std::span(b), std::span(gb))},
-      descent::Convention::pytorch, {{"lr", "0.1"}, {"weight_decay", "0.5"}}, {"*bias"});
+  auto opt = descent::make_optimizer("adamw",
+                                     {descent::Param("fc.weight", std::span(w), std::span(gw)),
+                                      descent::Param("fc.bias", std::span(b), std::span(gb))},
+                                     descent::Convention::pytorch, {{"lr", "0.1"}, {"weight_decay", "0.5"}}, {"*bias"});
   opt->step();
   EXPECT_EQ(opt->group_count(), 2u);
   EXPECT_DOUBLE_EQ(w[0], 2.0 * (1 - 0.1 * 0.5));

@@ -27,8 +27,10 @@ class WeightAverage {
   std::span<const T> average(std::size_t i) const {
     if (params_.at(i).dtype() != dtype_of<T>())
       throw Error("average of '" + params_[i].name() + "' is " + to_string(params_[i].dtype()));
-    if constexpr (std::is_same_v<T, float>) return avg32_[i];
-    else return avg64_[i];
+    if constexpr (std::is_same_v<T, float>)
+      return avg32_[i];
+    else
+      return avg64_[i];
   }
 
  private:

@@ -63,19 +63,20 @@ std::unique_ptr<Schedule> one_cycle(OneCycle options);
 // Reduce on plateau (ReduceLROnPlateau): multiply the rate by `factor` once the metric has not
 // improved for more than `patience` reports.
 struct Plateau {
-  bool maximize = false;    // mode 'max'
+  bool maximize = false;  // mode 'max'
   double factor = 0.1;
   std::int64_t patience = 10;
   double threshold = 1e-4;
-  bool relative = true;     // threshold_mode 'rel' (else 'abs')
+  bool relative = true;  // threshold_mode 'rel' (else 'abs')
   std::int64_t cooldown = 0;
   double min_lr = 0;
-  double eps = 1e-8;        // smaller reductions are skipped
+  double eps = 1e-8;  // smaller reductions are skipped
 };
 std::unique_ptr<Schedule> plateau(Plateau options);
 
 // parts[0] until milestones[0], then parts[1] restarted from its step 0, ... (SequentialLR).
-std::unique_ptr<Schedule> sequential(std::vector<std::unique_ptr<Schedule>> parts, std::vector<std::int64_t> milestones);
+std::unique_ptr<Schedule> sequential(std::vector<std::unique_ptr<Schedule>> parts,
+                                     std::vector<std::int64_t> milestones);
 // base·Π (rate_i(base, n) / base): e.g. a warm-up times a cosine.
 std::unique_ptr<Schedule> product(std::vector<std::unique_ptr<Schedule>> parts);
 

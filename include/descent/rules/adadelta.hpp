@@ -56,10 +56,10 @@ struct Adadelta {
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& v, T& u) {
-    v = k.rho * v + k.one_minus_rho * g * g;                     // V_t = ρ·V_{t−1} + (1−ρ)·g_t²
-    T delta = std::sqrt(u + k.eps) / std::sqrt(v + k.eps) * g;   // Δ_t = RMS[Δ]_{t−1} / RMS[g]_t · g_t
-    u = k.rho * u + k.one_minus_rho * delta * delta;             // U_t = ρ·U_{t−1} + (1−ρ)·Δ_t²
-    w -= k.lr * delta;                                           // w_{t+1} = w_t − lr·Δ_t
+    v = k.rho * v + k.one_minus_rho * g * g;                    // V_t = ρ·V_{t−1} + (1−ρ)·g_t²
+    T delta = std::sqrt(u + k.eps) / std::sqrt(v + k.eps) * g;  // Δ_t = RMS[Δ]_{t−1} / RMS[g]_t · g_t
+    u = k.rho * u + k.one_minus_rho * delta * delta;            // U_t = ρ·U_{t−1} + (1−ρ)·Δ_t²
+    w -= k.lr * delta;                                          // w_{t+1} = w_t − lr·Δ_t
   }
 };
 

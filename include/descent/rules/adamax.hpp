@@ -57,13 +57,17 @@ struct Adamax {
   template <class T>
   static Step<T> prepare(const Options& o, std::int64_t t, double lr) {
     const double bc1 = 1.0 - std::pow(o.beta1, double(t));
-    return {T(o.beta1), T(1.0 - o.beta1), T(o.beta2), T(lr / bc1),
-            T(o.eps_inside_max ? o.eps : 0.0), T(o.eps_inside_max ? 0.0 : o.eps)};
+    return {T(o.beta1),
+            T(1.0 - o.beta1),
+            T(o.beta2),
+            T(lr / bc1),
+            T(o.eps_inside_max ? o.eps : 0.0),
+            T(o.eps_inside_max ? 0.0 : o.eps)};
   }
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& m, T& u) {
-    m = k.beta1 * m + k.one_minus_beta1 * g;           // m_t = β1·m_{t−1} + (1−β1)·g_t
+    m = k.beta1 * m + k.one_minus_beta1 * g;            // m_t = β1·m_{t−1} + (1−β1)·g_t
     u = std::max(k.beta2 * u, std::abs(g) + k.eps_in);  // u_t = max(β2·u_{t−1}, |g_t|)
     w -= k.lr_hat * ratio(m, u + k.eps_out);            // w_{t+1} = w_t − lr/(1−β1^t)·m_t/u_t
   }

@@ -52,7 +52,7 @@ struct Lamb {
     T beta2, one_minus_beta2;
     T inv_bc1, inv_bc2;  // 1/(1 − β1^t), 1/(1 − β2^t)
     T eps, lambda;
-    T lr;                // lr·||w||/||r||, once finish() has the tensor's norms
+    T lr;  // lr·||w||/||r||, once finish() has the tensor's norms
   };
 
   template <class T>

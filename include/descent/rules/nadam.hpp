@@ -56,8 +56,8 @@ struct NAdam {
   struct Step {
     T beta1, one_minus_beta1;
     T beta2, one_minus_beta2;
-    T lr_g;    // lr·(1−μ_t)/(1 − Π_{i≤t} μ_i): the weight of the current gradient
-    T lr_m;    // lr·μ_{t+1}/(1 − Π_{i≤t+1} μ_i): the weight of the momentum
+    T lr_g;     // lr·(1−μ_t)/(1 − Π_{i≤t} μ_i): the weight of the current gradient
+    T lr_m;     // lr·μ_{t+1}/(1 − Π_{i≤t+1} μ_i): the weight of the momentum
     T inv_bc2;  // 1 / (1 − β2^t)
     T eps;
   };

@@ -49,8 +49,8 @@ struct RAdam {
   struct Step {
     T beta1, one_minus_beta1;
     T beta2, one_minus_beta2;
-    T lr_hat;        // lr / (1 − β1^t)
-    T rect;          // r_t·sqrt(1 − β2^t): the rectification and V's bias correction
+    T lr_hat;  // lr / (1 − β1^t)
+    T rect;    // r_t·sqrt(1 − β2^t): the rectification and V's bias correction
     T eps;
     bool rectified;  // ρ_t > 5
   };
@@ -65,16 +65,16 @@ struct RAdam {
     const bool rectified = rho_t > 5.0;
     const double r =
         rectified ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0.0;
-    return {T(o.beta1), T(1.0 - o.beta1), T(o.beta2), T(1.0 - o.beta2),
-            T(lr / bc1),  T(r * std::sqrt(bc2)), T(o.eps), rectified};
+    return {T(o.beta1),  T(1.0 - o.beta1),      T(o.beta2), T(1.0 - o.beta2),
+            T(lr / bc1), T(r * std::sqrt(bc2)), T(o.eps),   rectified};
   }
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& m, T& v) {
-    m = k.beta1 * m + k.one_minus_beta1 * g;                     // m_t = β1·m_{t−1} + (1−β1)·g_t
-    v = k.beta2 * v + k.one_minus_beta2 * g * g;                 // V_t = β2·V_{t−1} + (1−β2)·g_t²
-    T adaptive = k.rect * ratio(m, std::sqrt(v) + k.eps);        // r_t·m_t/sqrt(V̂_t), when ρ_t > 5
-    w -= k.lr_hat * (k.rectified ? adaptive : m);                // w_{t+1} = w_t − lr·m̂_t·(...)
+    m = k.beta1 * m + k.one_minus_beta1 * g;               // m_t = β1·m_{t−1} + (1−β1)·g_t
+    v = k.beta2 * v + k.one_minus_beta2 * g * g;           // V_t = β2·V_{t−1} + (1−β2)·g_t²
+    T adaptive = k.rect * ratio(m, std::sqrt(v) + k.eps);  // r_t·m_t/sqrt(V̂_t), when ρ_t > 5
+    w -= k.lr_hat * (k.rectified ? adaptive : m);          // w_{t+1} = w_t − lr·m̂_t·(...)
   }
 };
 
