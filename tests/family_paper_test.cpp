@@ -160,3 +160,31 @@ TEST(KerasForms, AdamaxPutsEpsInTheDivisor) {
 }
 
 }  // namespace
+
+namespace {
+
+// prepare() stops multiplying μ_i once Π < 2^−60; from there 1 − Π is exactly 1 in double, so
+// the step's scalars equal those of the full product.
+TEST(NAdam, BoundedProductIsExact) {
+  descent::NAdamOptions o;
+  o.beta1 = 0.99;  // μ near β1: the product falls slowly, many factors before the stop
+  for (std::int64_t t : {1, 10, 100, 1000, 5000}) {
+    double product = 1;
+    for (std::int64_t i = 1; i <= t; ++i) product *= descent::rules::NAdam::mu(o, double(i));
+    const double mu_t = descent::rules::NAdam::mu(o, double(t)), mu_next = descent::rules::NAdam::mu(o, double(t + 1));
+    const auto k = descent::rules::NAdam::prepare<double>(o, t, 0.5);
+    EXPECT_EQ(k.lr_g, 0.5 * (1.0 - mu_t) / (1.0 - product)) << t;
+    EXPECT_EQ(k.lr_m, 0.5 * mu_next / (1.0 - product * mu_next)) << t;
+  }
+}
+
+TEST(NoDecayGroups, EveryParameterMatching) {
+  std::vector<double> b{2.0}, gb{1.0};
+  auto opt = descent::make_optimizer("adamw", {descent::Param("bias", std::span(b), std::span(gb))},
+                                     descent::Convention::pytorch, {{"weight_decay", "0.5"}}, {"*"});
+  opt->step();
+  EXPECT_EQ(opt->group_count(), 2u);
+  EXPECT_NEAR(b[0], 2.0 - 1e-3, 1e-9);  // Adam's first step is lr·sign(g); no decay
+}
+
+}  // namespace
