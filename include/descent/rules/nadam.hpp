@@ -11,6 +11,8 @@
 // torch 1.13's default (single-tensor) path also multiplies μ_t into Π_{i≤t+1} μ_i a second time,
 // Π_t·μ_t·μ_{t+1}, where its foreach path, Keras, the paper and torch ≥ 2.0 have Π_t·μ_{t+1}:
 // option extra_mu reproduces it (the goldens use it); no preset turns it on.
+// descent divides the two shares' sum by d_t once (torch divides each): one division per element
+// instead of two, a rounding-level difference.
 #include <array>
 #include <cmath>
 #include <string_view>
@@ -85,8 +87,8 @@ struct NAdam {
     m = k.beta1 * m + k.one_minus_beta1 * g;      // m_t = β1·m_{t−1} + (1−β1)·g_t
     v = k.beta2 * v + k.one_minus_beta2 * g * g;  // V_t = β2·V_{t−1} + (1−β2)·g_t²
     T d = std::sqrt(v * k.inv_bc2) + k.eps;       // d_t = sqrt(V̂_t) + ε
-    w -= k.lr_g * ratio(g, d);                    // the current gradient's Nesterov share
-    w -= k.lr_m * ratio(m, d);                    // the look-ahead momentum's share
+    // w_{t+1} = w_t − (lr_g·g_t + lr_m·m_t)/d_t: the gradient's and the momentum's Nesterov shares
+    w -= ratio(k.lr_g * g + k.lr_m * m, d);
   }
 };
 
