@@ -177,7 +177,7 @@ TEST(LabCli, BadInputOneLineExitTwoNoOutputs) {
       {{"compare", "--dataset", (s / "good.csv").string(), "--label", "species"},
        "good.csv:1:1: --label 'species': no column of that name"},
       {{"compare", "--dataset", (s / "empty.csv").string()}, "empty.csv:1:1: empty file"},
-      {{"compare", "--optimizers", "sgd,adamax"}, "unknown optimizer 'adamax'"},
+      {{"compare", "--optimizers", "sgd,adamz"}, "unknown optimizer 'adamz'"},
       {{"compare", "--dataset", "mnist"}, "--dataset 'mnist': not iris, digits or a readable file"},
       {{"compare", "--out", (s / "a_file" / "sub").string()}, "--out"},
       {{"compare", "--out", (s / "a_file").string()}, "exists and is not a directory"},

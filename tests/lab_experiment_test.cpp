@@ -30,11 +30,11 @@ struct Tutorial {
   }
 };
 
-TEST(LabExperiment, EveryOptimizerLearnsIris) {
+TEST(LabExperiment, EveryTutorialOptimizerLearnsIris) {
   Tutorial t;
-  for (const auto& info : descent::optimizers()) {
-    SCOPED_TRACE(std::string(info.name));
-    const RunResult r = t.run(std::string(info.name));
+  for (const char* name : {"sgd", "sgdm", "adagrad", "rmsprop", "adam"}) {  // the tutorial's five, at its lr 0.1
+    SCOPED_TRACE(name);
+    const RunResult r = t.run(name);
     ASSERT_EQ(r.epochs.size(), 500u);
     EXPECT_EQ(r.steps, 2000);  // 4 steps per epoch: 32, 32, 32, 24
     // Untrained, the softmax outputs are near 1/3 each: MSE near (4/9 + 2/9)/3 ≈ 0.22.
@@ -61,7 +61,7 @@ TEST(LabExperiment, BadSettingsFailBeforeTraining) {
   Tutorial t;
   Model<float> model(ModelSpec{}, 32);
   TrainOptions o;
-  o.optimizer = "adamax";
+  o.optimizer = "adamz";
   EXPECT_THROW(descent::lab::train(model, t.train, t.test, o), descent::OptionError);
   o.optimizer = "adam";
   o.batch_size = 33;  // beyond the model's buffers

@@ -89,7 +89,7 @@ TEST(Options, UnknownNameAndBadValues) {
   expect_mentions(make_error("adam", {{"beta2", "0.1x"}}), {"beta2", "'0.1x'", "not a number", "[0, 1)"});
   expect_mentions(make_error("adam", {{"lr", ""}}), {"lr", "''", "not a number"});
   expect_mentions(make_error("adam", {{"amsgrad", "maybe"}}), {"amsgrad", "'maybe'", "true or false"});
-  expect_mentions(error_of([] { descent::make_optimizer("adamax", {}); }), {"adamax", "sgd", "adam"});
+  expect_mentions(error_of([] { descent::make_optimizer("adamz", {}); }), {"adamz", "sgd", "adam"});
   expect_mentions(error_of([] { descent::parse_convention("tensorflow"); }), {"tensorflow", "keras"});
 }
 

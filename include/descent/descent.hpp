@@ -1,5 +1,9 @@
 #pragma once
 // descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras.
+#include "descent/accumulate.hpp"
+#include "descent/average.hpp"
+#include "descent/clip.hpp"
+#include "descent/decay.hpp"
 #include "descent/checkpoint.hpp"
 #include "descent/error.hpp"
 #include "descent/functions.hpp"
@@ -9,3 +13,4 @@
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/registry.hpp"
+#include "descent/schedule.hpp"

@@ -93,6 +93,17 @@ class Optimizer {
   // Runs the plain scalar loop instead of the vectorized, threaded kernels (tests compare them).
   void set_reference(bool on) { reference_ = on; }
 
+  // Multiplies the gradients of the next step() by `scale` (all parameters, or one), without
+  // touching the gradient memory: gradient clipping and accumulation fold into the step this
+  // way, at no extra pass over the gradients. Reset to 1 after each step().
+  void set_grad_scale(double scale) { grad_scale_.assign(params_.size(), scale); }
+  void set_grad_scale(std::size_t param, double scale) {
+    if (param >= params_.size()) throw Error("set_grad_scale: no parameter " + std::to_string(param));
+    grad_scale_.resize(params_.size(), 1.0);
+    grad_scale_[param] = scale;
+  }
+  double grad_scale(std::size_t param) const { return param < grad_scale_.size() ? grad_scale_[param] : 1.0; }
+
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
   // Applies the non-finite policy before a step: throws (error), returns false (skip: the step
@@ -117,6 +128,7 @@ class Optimizer {
   std::int64_t skipped_steps_ = 0;
   std::int64_t zeroed_values_ = 0;
   std::vector<std::vector<double>> cleaned_;  // per parameter; empty unless this step had bad values
+  std::vector<double> grad_scale_;  // per parameter for the next step; empty: all 1
 };
 
 namespace detail {
@@ -168,6 +180,7 @@ class RuleOptimizer final : public Optimizer {
     Options options;
     rules::Slots slots = 0;
     std::int64_t t = 0;
+    double lr0 = 0;  // the lr of the last set_options, for schedule_scaled_decay
   };
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);
@@ -182,6 +195,10 @@ class RuleOptimizer final : public Optimizer {
     typename Rule::template Step<double> step64{};
   };
   std::vector<Prepared> prepared_;
+  // Rules that need per-tensor sums (detail/driver.hpp, NeedsSums) get one Step per parameter.
+  std::vector<typename Rule::template Step<float>> tensor32_;
+  std::vector<typename Rule::template Step<double>> tensor64_;
+  void prepare_tensors();
 };
 
 }  // namespace descent

@@ -39,6 +39,10 @@ struct Common {
   double weight_decay = 0.0;            // λ
   bool decoupled_weight_decay = false;  // false: L2, g += λ·w (torch.optim); true: w *= 1 − lr·λ (AdamW, Keras)
   bool maximize = false;                // ascend: g = −g
+  // Decoupled decay scaled by the schedule only: w *= 1 − η_t·λ with η_t = lr/lr_0 the schedule's
+  // multiplier (Loshchilov & Hutter's AdamW), instead of w *= 1 − lr·λ (PyTorch, Keras). lr_0:
+  // the group's lr when its options were last set; set_lr, the schedules' channel, leaves it.
+  bool schedule_scaled_decay = false;
 
   template <class F>
   void fields(F&& f) {
@@ -46,6 +50,7 @@ struct Common {
     f("weight_decay", weight_decay, at_least(0));
     f("decoupled_weight_decay", decoupled_weight_decay);
     f("maximize", maximize);
+    f("schedule_scaled_decay", schedule_scaled_decay);
   }
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "descent/detail/kernel.hpp"
+#include "descent/detail/reduce.hpp"
 #include "descent/optimizer.hpp"
 
 namespace descent {
@@ -19,6 +20,37 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
                     void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end), void* self);
 }  // namespace detail
 
+// A rule whose update needs sums over each whole tensor (LAMB's norms) declares
+//   static constexpr std::size_t sums;                              how many
+//   terms(step, slots, w, g, slot values...) -> std::array<T, sums> one element's contribution,
+//                                                                   read-only (slots by value)
+//   finish(step&, const std::array<double, sums>&)                  the tensor's step from its sums
+// The driver then runs a read-only pass (detail/reduce.hpp: fixed chunks, so the sums are the
+// same for any thread count) before the elementwise update, which gets the tensor's own Step.
+template <class Rule>
+concept NeedsSums = requires { Rule::sums; };
+
+namespace detail {
+inline constexpr std::size_t term_block = 256;  // elements per block of terms: on the stack, in L1
+// One block of a NeedsSums rule's terms, compiled per CPU level like the update kernels.
+template <class Rule, class T>
+DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename Rule::template Step<T> k,
+                                rules::Slots S, const T* __restrict w, const T* __restrict grad,
+                                const T* const* src, std::size_t len, T (*terms)[term_block]) {
+  constexpr std::size_t slots = Rule::slot_names.size();
+  const T* s[slots];
+  for (std::size_t j = 0; j < slots; ++j) s[j] = src[j];
+  for (std::size_t i = 0; i < len; ++i) {
+    const T gi = prelude.sign * grad[i] + prelude.l2 * w[i];  // the update's prelude, read-only
+    const T wi = prelude.keep * w[i];
+    const std::array<T, Rule::sums> t = [&]<std::size_t... J>(std::index_sequence<J...>) {
+      return Rule::terms(k, S, wi, gi, s[J][i]...);
+    }(std::make_index_sequence<slots>{});
+    for (std::size_t j = 0; j < Rule::sums; ++j) terms[j][i] = t[j];
+  }
+}
+}  // namespace detail
+
 template <class Rule>
 RuleOptimizer<Rule>::RuleOptimizer(std::vector<Param> params, Options options) {
   add_group(std::move(params), std::move(options));
@@ -28,7 +60,8 @@ template <class Rule>
 void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) {
   validate(Rule::name, options);
   const std::size_t first = params_.size();
-  groups_.push_back({std::move(options), 0, 0});
+  const double lr0 = options.lr;
+  groups_.push_back({std::move(options), 0, 0, lr0});
   prepared_.emplace_back();
   try {
     add_params(std::move(params), groups_.size() - 1);
@@ -69,6 +102,7 @@ void RuleOptimizer<Rule>::set_options(Options options, std::size_t group) {
   validate(Rule::name, options);
   Group& gr = groups_.at(group);
   gr.options = std::move(options);
+  gr.lr0 = gr.options.lr;
   gr.slots = Rule::slots(gr.options);
   for (std::size_t i = 0; i < params_.size(); ++i)
     if (group_of_[i] == group) allocate(i);
@@ -198,9 +232,17 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
 }
 
 template <class T, class Options>
-rules::Prelude<T> prelude(const Options& o) {
+rules::Prelude<T> prelude(const Options& o, double lr0) {
   const bool l2 = !o.decoupled_weight_decay;
-  return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - o.lr * o.weight_decay)};
+  const double rate = o.schedule_scaled_decay ? (lr0 > 0 ? o.lr / lr0 : 1.0) : o.lr;  // the schedule's η_t, or lr
+  return {T(o.maximize ? -1.0 : 1.0), T(l2 ? o.weight_decay : 0.0), T(l2 ? 1.0 : 1.0 - rate * o.weight_decay)};
+}
+
+// The prelude for one parameter: a gradient scale (clipping, accumulation) folds into the sign.
+template <class T>
+rules::Prelude<T> scaled(rules::Prelude<T> p, const std::vector<double>& scale, std::size_t param) {
+  if (param < scale.size()) p.sign = T(double(p.sign) * scale[param]);  // a group added since: 1
+  return p;
 }
 
 template <class Rule>
@@ -210,17 +252,75 @@ void RuleOptimizer<Rule>::step() {
     Group& gr = groups_[i];
     ++gr.t;
     Prepared& pr = prepared_[i];
-    pr.prelude32 = prelude<float>(gr.options);
-    pr.prelude64 = prelude<double>(gr.options);
+    pr.prelude32 = prelude<float>(gr.options, gr.lr0);
+    pr.prelude64 = prelude<double>(gr.options, gr.lr0);
     pr.step32 = Rule::template prepare<float>(gr.options, gr.t, gr.options.lr);
     pr.step64 = Rule::template prepare<double>(gr.options, gr.t, gr.options.lr);
   }
+  if constexpr (NeedsSums<Rule>) prepare_tensors();
   detail::for_each_share(
       offsets_, reference_ ? 1 : threads_,
       [](void* self, std::size_t param, std::size_t begin, std::size_t end) {
         static_cast<RuleOptimizer*>(self)->run(param, begin, end);
       },
       this);
+  grad_scale_.clear();
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::prepare_tensors() {
+  if constexpr (NeedsSums<Rule>) {
+    constexpr std::size_t width = Rule::sums;
+    // One chunk's sums: the same prelude and slots as the update, read-only.
+    auto body = [](void* self_, std::size_t param, std::size_t begin, std::size_t end, double* out) {
+      auto* self = static_cast<RuleOptimizer*>(self_);
+      const Param& p = self->params_[param];
+      const std::size_t g = self->group_of_[param];
+      const Prepared& pr = self->prepared_[g];
+      auto go = [&]<class T>(rules::Prelude<T> prelude, const typename Rule::template Step<T>& k) {
+        // Blocks of terms computed in a loop the compiler vectorizes, then added into eight
+        // interleaved lanes per sum: a fixed order, set by the chunk alone.
+        constexpr std::size_t block = detail::term_block;
+        alignas(64) T zeros[block] = {};
+        alignas(64) T terms[width][block];
+        const rules::Slots S = self->groups_[g].slots;
+        double lanes[width][8] = {};
+        for (std::size_t b = begin; b < end; b += block) {
+          const std::size_t len = std::min(block, end - b);
+          const T* src[slot_count];  // a slot the group does not keep reads as zeros
+          for (std::size_t j = 0; j < slot_count; ++j)
+            src[j] = self->state_[param][j] ? static_cast<const T*>(self->state_[param][j].data()) + b : zeros;
+          const T* w = p.value<T>().data() + b;
+          const T* grad = self->template grad_of<T>(param) + b;  // the cleaned copy under NonFinite::zero
+          detail::block_terms<Rule, T>(prelude, k, S, w, grad, src, len, terms);
+          for (std::size_t j = 0; j < width; ++j) {
+            std::size_t i = 0;
+            for (; i + 8 <= len; i += 8)
+              for (std::size_t l = 0; l < 8; ++l) lanes[j][l] += double(terms[j][i + l]);
+            for (std::size_t l = 0; i < len; ++i, ++l) lanes[j][l] += double(terms[j][i]);
+          }
+        }
+        std::array<double, width> acc{};
+        for (std::size_t j = 0; j < width; ++j)
+          for (double l : lanes[j]) acc[j] += l;
+        for (std::size_t j = 0; j < width; ++j) out[j] = acc[j];
+      };
+      if (p.dtype() == DType::f32) go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
+      else go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
+    };
+    const std::vector<double> sums = detail::sum_chunks(offsets_, reference_ ? 1 : threads_, width, body, this);
+    tensor32_.resize(params_.size());
+    tensor64_.resize(params_.size());
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      std::array<double, width> s;
+      for (std::size_t j = 0; j < width; ++j) s[j] = sums[i * width + j];
+      const Prepared& pr = prepared_[group_of_[i]];
+      tensor32_[i] = pr.step32;
+      tensor64_[i] = pr.step64;
+      Rule::finish(tensor32_[i], s);
+      Rule::finish(tensor64_[i], s);
+    }
+  }
 }
 
 template <class Rule>
@@ -235,8 +335,13 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, reference_);
     kernel(prelude, k, p.value<T>().data() + begin, grad_of<T>(param) + begin, slots, end - begin);
   };
-  if (p.dtype() == DType::f32) go(pr.prelude32, pr.step32);
-  else go(pr.prelude64, pr.step64);
+  if constexpr (NeedsSums<Rule>) {
+    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), tensor32_[param]);
+    else go(scaled(pr.prelude64, grad_scale_, param), tensor64_[param]);
+  } else {
+    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), pr.step32);
+    else go(scaled(pr.prelude64, grad_scale_, param), pr.step64);
+  }
 }
 
 }  // namespace descent
