@@ -3,7 +3,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps build test demo clean goldens
+FUZZ_SECONDS ?= 60
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+
+.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds
 
 all: build
 
@@ -19,13 +23,43 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The tutorial's experiment: five optimizers on iris, the table, then the plots' paths.
 demo: build
 	$(BUILD)/descent explain adam --grads 0.5,-0.2,0.1,0.4,-0.3,0.2
+	@echo
+	$(BUILD)/descent compare --out $(BUILD)/demo
+	@echo
+	@echo "plots: $(BUILD)/demo/loss.png and $(BUILD)/demo/accuracy.png (also .svg); data: $(BUILD)/demo/metrics.csv, $(BUILD)/demo/summary.json"
 
-# Regenerates tests/golden/*.json from PyTorch (Debian's python3-torch).
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in its own
+# build directory; any report fails the run.
+sanitize: deps
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  -DDESCENT_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Every libFuzzer target (fuzz/, Debian's clang) for FUZZ_SECONDS each.
+fuzz:
+	@scripts/setup.sh fuzz
+	cmake -S fuzz -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-14
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Regenerates fuzz/corpus/fuzz_checkpoint/ (after a change to the checkpoint format).
+fuzz-seeds:
+	cmake -S fuzz -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-14
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target make_seeds
+	$(FUZZ_BUILD)/make_seeds fuzz/corpus/fuzz_checkpoint
+
+# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch).
 goldens:
 	@scripts/setup.sh torch
 	/usr/bin/python3 tests/golden/generate.py
+	/usr/bin/python3 tests/golden/lab/generate_step.py
+	/usr/bin/python3 tests/golden/lab/generate_rng.py
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

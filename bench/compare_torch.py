@@ -68,7 +68,7 @@ def time_torch(name, shapes, foreach, steps, warmup):
 
 
 def run_descent(exe, preset, threads, steps, warmup):
-    cmd = [exe, "bench", "--optimizer", "all", "--preset", preset, "--threads", str(threads),
+    cmd = [exe, "bench", "--optimizer", ",".join(OPTIMIZERS), "--preset", preset, "--threads", str(threads),
            "--steps", str(steps), "--warmup", str(warmup), "--format", "json"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return " ".join(cmd), {r["optimizer"]: r for r in json.loads(out)}

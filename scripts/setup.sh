@@ -2,12 +2,16 @@
 # Installs the Debian packages descent needs, only those missing. Usage:
 #   scripts/setup.sh          what building, testing and the demo need
 #   scripts/setup.sh torch    also PyTorch, NumPy and scikit-learn (goldens and benchmarks)
+#   scripts/setup.sh fuzz     also clang and its libFuzzer/sanitizer runtimes (make fuzz)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time)
 if [[ "${1:-}" == torch ]]; then
   packages+=(python3 python3-torch python3-numpy python3-sklearn)
+fi
+if [[ "${1:-}" == fuzz ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
 fi
 
 missing=()

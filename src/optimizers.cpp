@@ -7,4 +7,10 @@ template class RuleOptimizer<rules::Sgd>;
 template class RuleOptimizer<rules::Adagrad>;
 template class RuleOptimizer<rules::RmsProp>;
 template class RuleOptimizer<rules::Adam>;
+template class RuleOptimizer<rules::Adamax>;
+template class RuleOptimizer<rules::NAdam>;
+template class RuleOptimizer<rules::RAdam>;
+template class RuleOptimizer<rules::Adadelta>;
+template class RuleOptimizer<rules::Lion>;
+template class RuleOptimizer<rules::Lamb>;
 }  // namespace descent

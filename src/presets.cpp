@@ -14,7 +14,10 @@ void SgdOptions::check(std::string_view rule) const {
 SgdOptions SgdOptions::preset(Convention c) {
   SgdOptions o;
   if (c == Convention::seed) o.lr = 0.1;
-  if (c == Convention::keras) o.lr = 0.01;
+  if (c == Convention::keras) {
+    o.lr = 0.01;
+    o.decoupled_weight_decay = true;  // Keras 3 decays every optimizer's weights: w −= w·λ·lr
+  }
   return o;
 }
 
@@ -39,6 +42,7 @@ AdagradOptions AdagradOptions::preset(Convention c) {
     o.eps = 0;
   }
   if (c == Convention::keras) {
+    o.decoupled_weight_decay = true;
     o.lr = 1e-3;
     o.eps = 1e-7;
     o.eps_inside_sqrt = true;
@@ -55,6 +59,7 @@ RmsPropOptions RmsPropOptions::preset(Convention c) {
     o.eps = 0;
   }
   if (c == Convention::keras) {
+    o.decoupled_weight_decay = true;
     o.lr = 1e-3;
     o.beta = 0.9;
     o.eps = 1e-7;
@@ -71,6 +76,7 @@ AdamOptions AdamOptions::preset(Convention c) {
     o.eps = 0;
   }
   if (c == Convention::keras) {
+    o.decoupled_weight_decay = true;
     o.eps = 1e-7;
     o.eps_hat = true;
   }

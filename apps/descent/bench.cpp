@@ -115,7 +115,10 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
     detail::Stream s{w[i].data(), g[i].data(), {}, tensors[i].size};
     int k = 0;
     for (std::string_view name : opt->slot_names())
-      if (SlotView v = opt->state(i, name)) s.slots[k++] = static_cast<float*>(const_cast<void*>(v.data));
+      if (SlotView v = opt->state(i, name)) {
+        if (k == int(s.slots.size())) throw Error(fmt::format("bench: {} keeps more slots than the roofline pass streams", optimizer));
+        s.slots[k++] = static_cast<float*>(const_cast<void*>(v.data));
+      }
     slot_count = k;
     streams.push_back(s);
   }

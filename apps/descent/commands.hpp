@@ -7,6 +7,9 @@
 namespace descent::cli {
 
 void add_explain(CLI::App& app);
+void add_minimize(CLI::App& app);
+void add_compare(CLI::App& app);
+void add_train(CLI::App& app);
 void add_bench(CLI::App& app);
 
 // Exit code for failures that are not the user's input (I/O, a crashed helper program).

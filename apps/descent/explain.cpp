@@ -2,6 +2,7 @@
 // notation. Its flags and output formats are a contract (README, docs/cli.md).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,13 +22,38 @@ struct ExplainArgs {
   std::optional<double> lr, beta, beta1, beta2, eps;
   std::string convention = "seed";
   std::string format = "table";
+  // Every other option, by its kebab-case flag (--weight-decay 0.01): option name → text.
+  std::vector<std::pair<std::string, std::string>> options;
 };
+
+// Every option name of every optimizer in the registry, besides the tutorial's flags (and their
+// aliases), which keep their meaning.
+std::vector<std::string> other_option_names() {
+  const std::vector<std::string> taken{"lr", "eps", "beta", "momentum", "alpha", "rho", "beta1", "beta2"};
+  std::vector<std::string> names;
+  for (const auto& info : optimizers()) {
+    std::vector<double> w{0.0}, g{0.0};
+    auto opt = make_optimizer(info.name, {Param("w", std::span(w), std::span(g))});
+    for (const auto& o : opt->option_values()) {
+      const std::string name(o.name);
+      auto in = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), name) != v.end(); };
+      if (!in(taken) && !in(names)) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string kebab(std::string name) {
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
 
 struct Row {
   std::int64_t t;
   double g;
   std::optional<double> m, v;
   double eta, w;
+  std::vector<double> extra;  // the other state slots the optimizer keeps, in slot order
 };
 
 std::string text(double x) { return fmt::format("{:.17g}", x); }
@@ -45,9 +71,20 @@ void run_explain(const ExplainArgs& a) {
   tutorial_flag("beta", a.beta, info.beta);
   tutorial_flag("beta1", a.beta1, info.beta1);
   tutorial_flag("beta2", a.beta2, info.beta2);
+  std::vector<double> probe_w{0.0}, probe_g{0.0};
+  const auto probe = make_optimizer(info.name, {Param("w", std::span(probe_w), std::span(probe_g))}, convention);
+  auto has_option = [&](std::string_view name) {
+    for (const auto& o : probe->option_values())
+      if (o.name == name) return true;
+    return false;
+  };
   if (a.eps) {
-    if (info.name == "sgd" || info.name == "sgdm") throw OptionError(fmt::format("--eps does not apply to {}", info.name));
+    if (!has_option("eps")) throw OptionError(fmt::format("--eps does not apply to {}", info.name));
     overrides.emplace_back("eps", text(*a.eps));
+  }
+  for (const auto& [name, value] : a.options) {
+    if (!has_option(name)) throw OptionError(fmt::format("--{} does not apply to {}", kebab(name), info.name));
+    overrides.emplace_back(name, value);
   }
   if (!std::isfinite(a.w0)) throw OptionError(fmt::format("--w0 {} is not a finite number", a.w0));
   for (std::size_t i = 0; i < a.grads.size(); ++i)
@@ -57,6 +94,10 @@ void run_explain(const ExplainArgs& a) {
   std::vector<double> w{a.w0}, g{0.0};
   auto opt = make_optimizer(info.name, {Param("w", std::span(w), std::span(g))}, convention, overrides);
   opt->set_reference(true);
+  // State beyond m and v (Adamax's u, AMSGrad's v_max, ...): extra columns after the contract's.
+  std::vector<std::string_view> extra;
+  for (auto s : opt->slot_names())
+    if (s != "m" && s != "v" && opt->state(0, s)) extra.push_back(s);
   std::vector<Row> rows;
   for (double gt : a.grads) {
     g[0] = gt;
@@ -70,14 +111,20 @@ void run_explain(const ExplainArgs& a) {
         }
       return std::nullopt;
     };
-    rows.push_back({opt->t(), gt, slot("m"), slot("v"), before - w[0], w[0]});
+    rows.push_back({opt->t(), gt, slot("m"), slot("v"), before - w[0], w[0], {}});
+    for (auto s : extra) rows.back().extra.push_back(*slot(s));
   }
 
   if (a.format == "csv") {
-    fmt::print("t,g,m,v,eta,w\n");
-    for (const Row& r : rows)
-      fmt::print("{},{},{},{},{},{}\n", r.t, text(r.g), r.m ? text(*r.m) : "", r.v ? text(*r.v) : "", text(r.eta),
+    fmt::print("t,g,m,v,eta,w");
+    for (auto s : extra) fmt::print(",{}", s);
+    fmt::print("\n");
+    for (const Row& r : rows) {
+      fmt::print("{},{},{},{},{},{}", r.t, text(r.g), r.m ? text(*r.m) : "", r.v ? text(*r.v) : "", text(r.eta),
                  text(r.w));
+      for (double x : r.extra) fmt::print(",{}", text(x));
+      fmt::print("\n");
+    }
     return;
   }
   if (a.format == "json") {
@@ -97,6 +144,7 @@ void run_explain(const ExplainArgs& a) {
       s["v"] = r.v ? nlohmann::ordered_json(*r.v) : nlohmann::ordered_json(nullptr);
       s["eta"] = r.eta;
       s["w"] = r.w;
+      for (std::size_t k = 0; k < extra.size(); ++k) s[std::string(extra[k])] = r.extra[k];
       j["steps"].push_back(s);
     }
     fmt::print("{}\n", j.dump(2));
@@ -108,10 +156,15 @@ void run_explain(const ExplainArgs& a) {
   for (const auto& o : opt->option_values())
     if (!o.is_flag || o.value != 0) opts += fmt::format(" {}={}", o.name, o.is_flag ? "true" : fmt::format("{:g}", o.value));
   fmt::print("  options:{}\n  w_1 = {:g}\n\n", opts, a.w0);
-  fmt::print("{:>5}  {:>13}  {:>13}  {:>13}  {:>13}  {:>13}\n", "t", "g_t", "m_t", "V_t", "eta_t", "w_{t+1}");
+  fmt::print("{:>5}  {:>13}  {:>13}  {:>13}  {:>13}  {:>13}", "t", "g_t", "m_t", "V_t", "eta_t", "w_{t+1}");
+  for (auto s : extra) fmt::print("  {:>13}", fmt::format("{}_t", s));
+  fmt::print("\n");
   auto cell = [](const std::optional<double>& x) { return x ? fmt::format("{:>13.6g}", *x) : fmt::format("{:>13}", "-"); };
-  for (const Row& r : rows)
-    fmt::print("{:>5}  {:>13.6g}  {}  {}  {:>13.6g}  {:>13.6g}\n", r.t, r.g, cell(r.m), cell(r.v), r.eta, r.w);
+  for (const Row& r : rows) {
+    fmt::print("{:>5}  {:>13.6g}  {}  {}  {:>13.6g}  {:>13.6g}", r.t, r.g, cell(r.m), cell(r.v), r.eta, r.w);
+    for (double x : r.extra) fmt::print("  {:>13.6g}", x);
+    fmt::print("\n");
+  }
 }
 
 }  // namespace
@@ -134,6 +187,11 @@ void add_explain(CLI::App& app) {
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  // The other options by torch.optim's names in kebab case; each applies where the optimizer has it.
+  for (const std::string& name : other_option_names())
+    cmd->add_option_function<std::string>(
+        "--" + kebab(name), [args, name](const std::string& value) { args->options.emplace_back(name, value); },
+        "Option " + name + " (where the optimizer has it)");
   cmd->callback([args] { run_explain(*args); });
 }
 

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Every subcommand's help");
   descent::cli::add_explain(app);
+  descent::cli::add_minimize(app);
+  descent::cli::add_compare(app);
+  descent::cli::add_train(app);
   descent::cli::add_bench(app);
   try {
     app.parse(argc, argv);

@@ -13,8 +13,18 @@
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/rules/rule.hpp"
+#include "descent/state.hpp"
 
 namespace descent {
+
+// What step() does when a gradient holds inf or NaN (docs/checkpoints.md, "Non-finite gradients").
+enum class NonFinite {
+  error,  // throw, naming the parameter and the first bad index; nothing changes
+  skip,   // leave parameters, state and t as they are; count the step (skipped_steps())
+  zero,   // take the step with every non-finite gradient entry read as 0
+};
+NonFinite parse_nonfinite(std::string_view s);  // throws OptionError on an unknown name
+const char* to_string(NonFinite p);
 
 // A read-only look at one state slot of one parameter.
 struct SlotView {
@@ -64,20 +74,61 @@ class Optimizer {
   // Slot `slot` of parameter `param` (an index into params()); empty if its group keeps no such slot.
   virtual SlotView state(std::size_t param, std::string_view slot) const = 0;
 
+  // The whole state (options, t, every kept slot), keyed by name: what a checkpoint stores.
+  virtual OptimizerState export_state() const = 0;
+  // Loads a state exported by an optimizer of the same rule over parameters with the same names,
+  // groups, shapes and dtypes, keeping the same slots. Everything is checked and copied first;
+  // on any mismatch it throws Error and this optimizer is exactly as it was.
+  virtual void import_state(const OptimizerState& state) = 0;
+
+  // Non-finite gradients: checked before every step, by one read of every gradient.
+  void set_nonfinite(NonFinite policy) { nonfinite_ = policy; }
+  NonFinite nonfinite() const { return nonfinite_; }
+  std::int64_t skipped_steps() const { return skipped_steps_; }  // under NonFinite::skip
+  std::int64_t zeroed_values() const { return zeroed_values_; }  // under NonFinite::zero
+
   // Threads for step(): 0 takes OpenMP's default. Results are bit-identical for any count.
   void set_threads(int n);
   int threads() const { return threads_; }
   // Runs the plain scalar loop instead of the vectorized, threaded kernels (tests compare them).
   void set_reference(bool on) { reference_ = on; }
 
+  // Multiplies the gradients of the next step() by `scale` (all parameters, or one), without
+  // touching the gradient memory: gradient clipping and accumulation fold into the step this
+  // way, at no extra pass over the gradients. Reset to 1 after each step().
+  void set_grad_scale(double scale) { grad_scale_.assign(params_.size(), scale); }
+  void set_grad_scale(std::size_t param, double scale) {
+    if (param >= params_.size()) throw Error("set_grad_scale: no parameter " + std::to_string(param));
+    grad_scale_.resize(params_.size(), 1.0);
+    grad_scale_[param] = scale;
+  }
+  double grad_scale(std::size_t param) const { return param < grad_scale_.size() ? grad_scale_[param] : 1.0; }
+
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
+  // Applies the non-finite policy before a step: throws (error), returns false (skip: the step
+  // must not happen), or prepares cleaned copies of the bad gradients (zero).
+  bool admit_gradients();
+  // The gradient a step reads for a parameter: the caller's, or its cleaned copy under `zero`.
+  template <class T>
+  const T* grad_of(std::size_t param) const {
+    if (cleaned_.empty() || cleaned_[param].empty()) return params_[param].grad<T>().data();
+    return reinterpret_cast<const T*>(cleaned_[param].data());
+  }
+  // For import_state: checks the rule name, groups, and every parameter's name, group, dtype,
+  // shape and slot sizes; returns, for each of params(), its index in state.params.
+  std::vector<std::size_t> match_state(const OptimizerState& state) const;
 
   std::vector<Param> params_;
   std::vector<std::size_t> group_of_;
   std::vector<std::size_t> offsets_{0};  // prefix sums of parameter sizes, for splitting work
   int threads_ = 0;
   bool reference_ = false;
+  NonFinite nonfinite_ = NonFinite::error;
+  std::int64_t skipped_steps_ = 0;
+  std::int64_t zeroed_values_ = 0;
+  std::vector<std::vector<double>> cleaned_;  // per parameter; empty unless this step had bad values
+  std::vector<double> grad_scale_;  // per parameter for the next step; empty: all 1
 };
 
 namespace detail {
@@ -121,12 +172,15 @@ class RuleOptimizer final : public Optimizer {
   SlotView state(std::size_t param, std::string_view slot) const override;
   std::vector<OptionValue> option_values(std::size_t group = 0) const override;
   void set_option(std::string_view name, std::string_view text, std::size_t group = 0) override;
+  OptimizerState export_state() const override;
+  void import_state(const OptimizerState& state) override;
 
  private:
   struct Group {
     Options options;
     rules::Slots slots = 0;
     std::int64_t t = 0;
+    double lr0 = 0;  // the lr of the last set_options, for schedule_scaled_decay
   };
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);
@@ -141,6 +195,10 @@ class RuleOptimizer final : public Optimizer {
     typename Rule::template Step<double> step64{};
   };
   std::vector<Prepared> prepared_;
+  // Rules that need per-tensor sums (detail/driver.hpp, NeedsSums) get one Step per parameter.
+  std::vector<typename Rule::template Step<float>> tensor32_;
+  std::vector<typename Rule::template Step<double>> tensor64_;
+  void prepare_tensors();
 };
 
 }  // namespace descent

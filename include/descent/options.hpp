@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "descent/error.hpp"
 
@@ -38,6 +39,10 @@ struct Common {
   double weight_decay = 0.0;            // λ
   bool decoupled_weight_decay = false;  // false: L2, g += λ·w (torch.optim); true: w *= 1 − lr·λ (AdamW, Keras)
   bool maximize = false;                // ascend: g = −g
+  // Decoupled decay scaled by the schedule only: w *= 1 − η_t·λ with η_t = lr/lr_0 the schedule's
+  // multiplier (Loshchilov & Hutter's AdamW), instead of w *= 1 − lr·λ (PyTorch, Keras). lr_0:
+  // the group's lr when its options were last set; set_lr, the schedules' channel, leaves it.
+  bool schedule_scaled_decay = false;
 
   template <class F>
   void fields(F&& f) {
@@ -45,6 +50,7 @@ struct Common {
     f("weight_decay", weight_decay, at_least(0));
     f("decoupled_weight_decay", decoupled_weight_decay);
     f("maximize", maximize);
+    f("schedule_scaled_decay", schedule_scaled_decay);
   }
 };
 
@@ -72,19 +78,26 @@ void validate(std::string_view rule, const Options& o) {
 template <class Options>
 void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text);
 
-void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, double& out);
+// `range` only names the allowed values in the error; validate() checks it.
+void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, double& out,
+                        const Range& range = {});
 void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, bool& out);
 
 template <class Options>
 void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text) {
   bool found = false;
-  o.fields([&](std::string_view field, auto& value, Range = {}) {
+  std::string known;  // for the error: the names that would have worked
+  o.fields([&](std::string_view field, auto& value, Range range = {}) {
+    known += (known.empty() ? "" : ", ") + std::string(field);
     if (field == name) {
-      parse_option_value(rule, name, text, value);
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) parse_option_value(rule, name, text, value);
+      else parse_option_value(rule, name, text, value, range);
       found = true;
     }
   });
-  if (!found) throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "'");
+  if (!found)
+    throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "' (expected one of " + known +
+                      ")");
 }
 
 }  // namespace descent

@@ -41,6 +41,11 @@ class Param {
   Param(std::string name, std::span<T> value, std::span<T> grad, Shape shape = {})
       : Param(std::move(name), value, std::span<const T>(grad), std::move(shape)) {}
 
+  // Raw pointers: `size` values and as many gradient values.
+  template <class T>
+  Param(std::string name, T* value, const T* grad, std::size_t size, Shape shape = {})
+      : Param(std::move(name), std::span<T>(value, size), std::span<const T>(grad, size), std::move(shape)) {}
+
   // Anything with contiguous data() and size(): std::vector, std::array, Eigen matrices.
   template <class C>
     requires requires(C& c) {

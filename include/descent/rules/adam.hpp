@@ -33,6 +33,8 @@ struct AdamOptions : Common {
   }
 
   static AdamOptions preset(Convention c);
+  static AdamOptions adamw_preset(Convention c);    // decoupled weight decay
+  static AdamOptions amsgrad_preset(Convention c);  // the largest V_t so far
 };
 
 namespace rules {

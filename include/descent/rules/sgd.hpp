@@ -35,6 +35,7 @@ struct SgdOptions : Common {
 
   static SgdOptions preset(Convention c);           // plain SGD
   static SgdOptions momentum_preset(Convention c);  // SGDM
+  static SgdOptions nesterov_preset(Convention c);  // SGD with Nesterov momentum
 };
 
 namespace rules {

@@ -1,0 +1,555 @@
+#include "experiment.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "descent/error.hpp"
+#include "descent/lab/dataset.hpp"
+#include "descent/lab/train.hpp"
+#include "descent/registry.hpp"
+#include "files.hpp"
+#include "gnuplot.hpp"
+
+namespace descent::cli {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+
+std::string text(double x) { return fmt::format("{:.17g}", x); }
+
+// ---- optimizers and their options -------------------------------------------------------
+
+// Every option name an optimizer has, from an optimizer built over one dummy parameter.
+std::vector<std::string> option_names(const std::string& optimizer) {
+  static double w = 0, g = 0;
+  auto probe = make_optimizer(optimizer, {Param("probe", std::span(&w, 1), std::span(&g, 1))});
+  std::vector<std::string> names;
+  for (const auto& v : probe->option_values()) names.emplace_back(v.name);
+  return names;
+}
+
+// Per optimizer, the option overrides the flags ask for. A flag that applies to none of the
+// chosen optimizers is an error (it would silently do nothing).
+std::map<std::string, Overrides> overrides_of(const LabArgs& a, Convention convention) {
+  std::map<std::string, Overrides> out;
+  auto applies = [&](const char* flag, const std::optional<double>& value, auto option_of) {
+    if (!value) return;
+    bool used = false;
+    for (const auto& name : a.optimizers) {
+      const std::string option = option_of(optimizer_info(name));
+      if (option.empty()) continue;
+      out[name].emplace_back(option, text(*value));
+      used = true;
+    }
+    if (!used) throw OptionError(fmt::format("--{} applies to none of the chosen optimizers", flag));
+  };
+  auto has = [](const std::string& optimizer, const std::string& option) {
+    const auto names = option_names(optimizer);
+    return std::find(names.begin(), names.end(), option) != names.end();
+  };
+  applies("lr", a.lr, [](const OptimizerInfo&) { return std::string("lr"); });
+  applies("weight-decay", a.weight_decay, [](const OptimizerInfo&) { return std::string("weight_decay"); });
+  applies("beta", a.beta, [](const OptimizerInfo& i) { return std::string(i.beta); });
+  applies("beta1", a.beta1, [](const OptimizerInfo& i) { return std::string(i.beta1); });
+  applies("beta2", a.beta2, [](const OptimizerInfo& i) { return std::string(i.beta2); });
+  applies("eps", a.eps, [&](const OptimizerInfo& i) { return has(std::string(i.name), "eps") ? "eps" : ""; });
+  for (const std::string& o : a.options) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw OptionError(fmt::format("--option '{}': expected [OPTIMIZER.]NAME=VALUE", o));
+    std::string key = o.substr(0, eq), only;
+    if (const auto dot = key.find('.'); dot != std::string::npos) {
+      only = key.substr(0, dot);
+      key = key.substr(dot + 1);
+      optimizer_info(only);  // names the choices when unknown
+    }
+    bool used = false;
+    for (const auto& name : a.optimizers)
+      if ((only.empty() || only == name) && has(name, key)) {
+        out[name].emplace_back(key, o.substr(eq + 1));
+        used = true;
+      }
+    if (!used) throw OptionError(fmt::format("--option '{}': no chosen optimizer has an option '{}'", o, key));
+  }
+  // Build each once now: unknown options and out-of-range values fail before any training.
+  for (const auto& name : a.optimizers) {
+    static double w = 0, g = 0;
+    make_optimizer(name, {Param("probe", std::span(&w, 1), std::span(&g, 1))}, convention, out[name]);
+  }
+  return out;
+}
+
+// ---- data ---------------------------------------------------------------------------------
+
+struct Experiment {
+  lab::Dataset train, test;
+  std::string dataset;    // what --dataset named
+  std::string normalize;  // none or standard (auto resolved)
+  Eigen::Index samples = 0;
+};
+
+std::optional<double> fraction(const std::string& s) {
+  double x = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return x;
+}
+
+Experiment load(const LabArgs& a) {
+  Experiment e;
+  e.dataset = a.dataset;
+  const bool builtin = a.dataset == "iris" || a.dataset == "digits";
+  const std::optional<double> test_fraction = fraction(a.test);
+  if (test_fraction && !(*test_fraction > 0 && *test_fraction < 1))
+    throw OptionError(fmt::format("--test {}: a fraction must be in (0, 1)", a.test));
+  if (a.normalize != "auto" && a.normalize != "none" && a.normalize != "standard")
+    throw OptionError(fmt::format("--normalize '{}' is unknown (expected auto, none or standard)", a.normalize));
+  e.normalize = a.normalize != "auto" ? a.normalize : a.dataset == "iris" ? "none" : "standard";
+  if (builtin && a.label) throw OptionError("--label applies to a CSV --dataset, not to " + a.dataset);
+  if (builtin && !test_fraction) throw OptionError("--test FILE applies to a CSV --dataset, not to " + a.dataset);
+  if (!builtin && !fs::is_regular_file(a.dataset))
+    throw OptionError(fmt::format("--dataset '{}': not iris, digits or a readable file", a.dataset));
+  if (!test_fraction && !fs::is_regular_file(a.test))
+    throw OptionError(fmt::format("--test '{}': neither a fraction in (0, 1) nor a readable file", a.test));
+
+  lab::Rng order(a.seed, lab::Stream::data_order);
+  if (!test_fraction) {  // a separate test file: only the training set is shuffled
+    auto sets = lab::read_csv({a.dataset, a.test}, a.label.value_or("-1"));
+    e.train = std::move(sets[0]);
+    e.test = std::move(sets[1]);
+    lab::shuffle(e.train, order);
+    e.samples = e.train.size() + e.test.size();
+    if (e.normalize == "standard") lab::standardize(e.train, e.test);
+    return e;
+  }
+  lab::Dataset all = a.dataset == "iris"     ? lab::iris()
+                     : a.dataset == "digits" ? lab::digits()
+                                             : std::move(lab::read_csv({a.dataset}, a.label.value_or("-1")).front());
+  // The tutorial: shuffle everything with the seed, the last 30 of 150 (a fifth) test.
+  lab::shuffle(all, order);
+  e.samples = all.size();
+  const auto test_size = Eigen::Index(std::llround(double(all.size()) * *test_fraction));
+  auto [train, test] = lab::split_tail(all, test_size);
+  e.train = std::move(train);
+  e.test = std::move(test);
+  if (e.normalize == "standard") lab::standardize(e.train, e.test);
+  return e;
+}
+
+// ---- --init and --dump-params -------------------------------------------------------------
+
+json nested(std::span<const double> values, const Shape& shape, std::size_t dim = 0) {
+  json a = json::array();
+  std::size_t stride = 1;
+  for (std::size_t d = dim + 1; d < shape.size(); ++d) stride *= shape[d];
+  for (std::size_t i = 0; i < shape[dim]; ++i) {
+    if (dim + 1 == shape.size())
+      a.push_back(values[i]);
+    else
+      a.push_back(nested(values.subspan(i * stride, stride), shape, dim + 1));
+  }
+  return a;
+}
+
+std::string shape_text(const Shape& s) {
+  std::string t;
+  for (auto d : s) t += (t.empty() ? "" : "x") + std::to_string(d);
+  return t;
+}
+
+void flatten(const json& j, const Shape& shape, std::size_t dim, std::vector<double>& out, const std::string& where) {
+  if (!j.is_array() || j.size() != shape[dim])
+    throw Error(fmt::format("{}: expected shape {} (nested arrays, {} at depth {})", where, shape_text(shape),
+                            shape[dim], dim + 1));
+  for (const json& v : j) {
+    if (dim + 1 < shape.size()) {
+      flatten(v, shape, dim + 1, out, where);
+    } else {
+      if (!v.is_number()) throw Error(fmt::format("{}: '{}' is not a number", where, v.dump()));
+      out.push_back(v.get<double>());
+    }
+  }
+}
+
+// The parameter values of an --init file, checked against the model's parameters.
+std::map<std::string, std::vector<double>> read_init(const std::string& path, const std::vector<Param>& params) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("--init {}: cannot open", path));
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(fmt::format("--init {}: not JSON ({})", path, e.what()));
+  }
+  if (!j.is_object())
+    throw Error(fmt::format("--init {}: expected an object of parameter name -> nested arrays", path));
+  std::map<std::string, std::vector<double>> values;
+  for (const Param& p : params) {
+    if (!j.contains(p.name()))
+      throw Error(fmt::format("--init {}: parameter '{}' ({}) is missing", path, p.name(), shape_text(p.shape())));
+    flatten(j[p.name()], p.shape(), 0, values[p.name()], fmt::format("--init {}: parameter '{}'", path, p.name()));
+  }
+  for (const auto& [name, value] : j.items())
+    if (!values.count(name)) throw Error(fmt::format("--init {}: the model has no parameter '{}'", path, name));
+  return values;
+}
+
+template <class T>
+json dump(const std::vector<Param>& params) {
+  json j = json::object();
+  for (const Param& p : params) {
+    const auto v = p.value<T>();
+    const std::vector<double> values(v.begin(), v.end());
+    j[p.name()] = nested(values, p.shape());
+  }
+  return j;
+}
+
+// ---- progress -----------------------------------------------------------------------------
+
+class Progress {
+ public:
+  Progress(bool on, std::int64_t total) : on_(on), total_(total) {}
+  void epoch_done(const std::string& optimizer) {
+    const std::int64_t done = ++done_;
+    if (!on_) return;
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (done != total_ && now - last_ < std::chrono::milliseconds(80)) return;
+    last_ = now;
+    constexpr int width = 30;
+    const int filled = int(width * done / total_);
+    fmt::print(stderr, "\r[{}{}] {:3}%  {:<8}", std::string(std::size_t(filled), '#'),
+               std::string(std::size_t(width - filled), '.'), 100 * done / total_, optimizer);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (on_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  bool on_;
+  std::int64_t total_;
+  std::atomic<std::int64_t> done_{0};
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// ---- the runs -----------------------------------------------------------------------------
+
+struct Outcome {
+  std::vector<lab::RunResult> runs;
+  json final_params;  // train: the parameters after training
+};
+
+template <class T>
+Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, Convention convention,
+                const std::map<std::string, Overrides>& overrides,
+                const std::map<std::string, std::vector<double>>& init, Progress& progress) {
+  const lab::Data<T> train = lab::to_data<T>(e.train), test = lab::to_data<T>(e.test);
+  const lab::Initializer initializer = lab::parse_initializer(a.initializer);
+  std::vector<lab::RunResult> runs(a.optimizers.size());
+  json final_params;
+  // Every run starts from the same parameters: the same seed's stream, or --init.
+  auto run_one = [&](std::size_t k, int optimizer_threads) {
+    lab::Model<T> model(spec, a.batch_size);
+    lab::Rng rng(a.seed, lab::Stream::initialization);
+    model.initialize(initializer, rng);
+    for (const Param& p : model.params())
+      if (auto it = init.find(p.name()); it != init.end())
+        std::transform(it->second.begin(), it->second.end(), p.value<T>().begin(), [](double x) { return T(x); });
+    lab::TrainOptions o;
+    o.optimizer = a.optimizers[k];
+    o.convention = convention;
+    o.overrides = overrides.count(o.optimizer) ? overrides.at(o.optimizer) : Overrides{};
+    o.epochs = a.epochs;
+    o.batch_size = a.batch_size;
+    o.threads = optimizer_threads;
+    runs[k] = lab::train(model, train, test, o, [&](const lab::EpochMetrics&) { progress.epoch_done(o.optimizer); });
+    if (a.command == "train") final_params = dump<T>(model.params());
+  };
+  // compare: one run per thread (each run is sequential, so the numbers cannot depend on it);
+  // train: the optimizer's own threads.
+  const std::size_t workers = std::min<std::size_t>(std::size_t(a.threads), runs.size());
+  if (a.command == "train" || workers <= 1) {
+    for (std::size_t k = 0; k < runs.size(); ++k) run_one(k, a.command == "train" ? a.threads : 1);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(workers);
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < workers; ++w)
+      pool.emplace_back([&, w] {
+        try {
+          for (std::size_t k; (k = next++) < runs.size();) run_one(k, 1);
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    for (auto& t : pool) t.join();
+    for (auto& err : errors)
+      if (err) std::rethrow_exception(err);
+  }
+  return {std::move(runs), std::move(final_params)};
+}
+
+// ---- outputs ------------------------------------------------------------------------------
+
+std::string metrics_csv(const std::vector<lab::RunResult>& runs) {
+  std::string s = "optimizer,epoch,loss,test_accuracy,seconds\n";
+  for (const auto& r : runs)
+    for (const auto& m : r.epochs)
+      s += fmt::format("{},{},{},{:.6f},{:.6f}\n", r.optimizer, m.epoch, text(m.loss), m.test_accuracy, m.seconds);
+  return s;
+}
+
+// The command line that repeats this run, every setting explicit.
+std::string repeat_command(const LabArgs& a) {
+  auto join = [](const auto& list) {
+    std::string s;
+    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    return s;
+  };
+  std::string c = fmt::format("descent {} --{} {} --dataset {} --test {}", a.command,
+                              a.command == "train" ? "optimizer" : "optimizers", join(a.optimizers), a.dataset, a.test);
+  if (a.label) c += " --label " + *a.label;
+  c += " --normalize " + a.normalize;
+  c += fmt::format(" --epochs {} --batch-size {} --seed {} --convention {} --loss {}", a.epochs, a.batch_size, a.seed,
+                   a.convention, a.loss);
+  if (!a.hidden.empty()) c += fmt::format(" --hidden {} --activation {}", join(a.hidden), a.activation);
+  c += fmt::format(" --initializer {} --dtype {}", a.initializer, a.dtype);
+  auto flag = [&](const char* name, const std::optional<double>& v) {
+    if (v) c += fmt::format(" --{} {}", name, text(*v));
+  };
+  flag("lr", a.lr);
+  flag("beta", a.beta);
+  flag("beta1", a.beta1);
+  flag("beta2", a.beta2);
+  flag("eps", a.eps);
+  flag("weight-decay", a.weight_decay);
+  for (const auto& o : a.options) c += " --option " + o;
+  if (!a.init_file.empty()) c += " --init " + a.init_file;
+  return c;
+}
+
+json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
+                  const std::vector<lab::RunResult>& runs, const std::map<std::string, Overrides>& overrides) {
+  json config;
+  config["dataset"] = a.dataset;
+  config["label"] = a.label ? json(*a.label) : json(nullptr);
+  config["test"] = a.test;
+  config["normalize"] = e.normalize;
+  config["samples"] = e.samples;
+  config["features"] = e.train.features();
+  config["classes"] = e.train.class_names;
+  config["train_samples"] = e.train.size();
+  config["test_samples"] = e.test.size();
+  config["seed"] = a.seed;
+  config["model"] = spec.describe();
+  config["hidden"] = a.hidden;
+  config["activation"] = a.activation;
+  config["loss"] = a.loss;
+  config["initializer"] = a.initializer;
+  config["init_file"] = a.init_file.empty() ? json(nullptr) : json(a.init_file);
+  config["dtype"] = a.dtype;
+  config["epochs"] = a.epochs;
+  config["batch_size"] = a.batch_size;
+  config["steps_per_epoch"] = (e.train.size() + a.batch_size - 1) / a.batch_size;
+  config["convention"] = a.convention;
+  config["optimizers"] = a.optimizers;
+  json ov = json::object();
+  for (const auto& [name, list] : overrides)
+    for (const auto& [k, v] : list) ov[name][k] = v;
+  config["overrides"] = ov;
+  config["threads"] = a.threads;
+  json j;
+  j["command"] = a.command;
+  j["repeat"] = repeat_command(a);
+  j["config"] = config;
+  j["runs"] = json::array();
+  for (const auto& r : runs) {
+    json run;
+    run["optimizer"] = r.optimizer;
+    run["convention"] = a.convention;
+    json opts = json::object();
+    for (const auto& o : r.options) opts[o.name] = o.is_flag ? json(o.value != 0) : json(o.value);
+    run["options"] = opts;
+    run["final_loss"] = r.epochs.back().loss;
+    run["final_test_accuracy"] = r.epochs.back().test_accuracy;
+    run["best_test_accuracy"] = r.best_test_accuracy;
+    run["best_epoch"] = r.best_epoch;
+    run["steps"] = r.steps;
+    run["train_seconds"] = r.train_seconds;
+    run["cpu_seconds"] = r.cpu_seconds;
+    run["seconds_per_step"] = r.train_seconds / double(r.steps);
+    j["runs"].push_back(run);
+  }
+  return j;
+}
+
+std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
+                           const std::vector<lab::RunResult>& runs) {
+  const std::string about = fmt::format("{}, {}, {} loss, batch {}, {} convention", e.dataset, spec.describe(), a.loss,
+                                        a.batch_size, a.convention);
+  // A loss of exactly 0 (a float32 softmax saturates) has no place on a log scale: say so.
+  bool zero = false;
+  for (const auto& r : runs)
+    for (const auto& m : r.epochs) zero = zero || m.loss <= 0;
+  Plot loss{"loss",  "Training loss per epoch\n" + about,
+            "epoch", zero ? "mean training loss (log scale; epochs at 0 not drawn)" : "mean training loss (log scale)",
+            true,    "top right",
+            "",      {}};
+  Plot accuracy{
+      "accuracy", "Test accuracy per epoch\n" + about, "epoch", "test accuracy", false, "bottom right", "[0:1.05]", {}};
+  for (const auto& r : runs) {
+    loss.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 3, 1, r.optimizer)});
+    accuracy.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 4, 1, r.optimizer)});
+  }
+  return {loss, accuracy};
+}
+
+void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
+                 const std::vector<lab::RunResult>& runs) {
+  fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {}; features {}\n", e.dataset, e.samples,
+             e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
+             e.normalize == "none" ? "as given" : "standardized");
+  fmt::print("model: {}, {} loss, {} init, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n",
+             spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size,
+             (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs, a.convention);
+  fmt::print("{:<10} {:>7} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "lr", "final loss", "test acc",
+             "best acc", "best epoch", "time (ms)", "cpu (ms)", "us/step");
+  for (const auto& r : runs) {
+    double lr = 0;  // the conventions differ in their default rates: show the one used
+    for (const auto& o : r.options)
+      if (o.name == "lr") lr = o.value;
+    fmt::print("{:<10} {:>7.3g} {:>12.6g} {:>9.4f} {:>9.4f} {:>11} {:>10.2f} {:>9.2f} {:>9.3f}\n", r.optimizer, lr,
+               r.epochs.back().loss, r.epochs.back().test_accuracy, r.best_test_accuracy, r.best_epoch,
+               r.train_seconds * 1e3, r.cpu_seconds * 1e3, r.train_seconds * 1e6 / double(r.steps));
+  }
+  fmt::print(
+      "(time: wall clock of the training loop with its per-epoch test, as the tutorial times it; cpu: the "
+      "same in CPU time)\n");
+}
+
+}  // namespace
+
+void add_lab_flags(CLI::App* cmd, LabArgs& a) {
+  cmd->add_option("--epochs", a.epochs, "Epochs")->capture_default_str()->check(CLI::Range(1, 100000000));
+  cmd->add_option("--batch-size", a.batch_size, "Samples per step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--lr", a.lr, "Learning rate (default: the convention's; seed: 0.1)");
+  cmd->add_option("--beta,--momentum,--alpha,--rho", a.beta, "The tutorial's beta: SGDM's momentum, RMSProp's decay");
+  cmd->add_option("--beta1", a.beta1, "Adam's first-moment decay");
+  cmd->add_option("--beta2", a.beta2, "Adam's second-moment decay");
+  cmd->add_option("--eps", a.eps, "Epsilon of adagrad, rmsprop, adam (the seed convention has none)");
+  cmd->add_option("--weight-decay", a.weight_decay,
+                  "Weight decay lambda (L2 unless --option decoupled_weight_decay=true)");
+  cmd->add_option("--option", a.options, "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
+  cmd->add_option("--seed", a.seed, "Seed of the shuffle and the initialization")->capture_default_str();
+  cmd->add_option("--convention", a.convention, "seed (the tutorial), pytorch or keras")->capture_default_str();
+  cmd->add_option("--loss", a.loss,
+                  "mse (the tutorial: softmax, then mean squared error) or ce (softmax cross-entropy)")
+      ->capture_default_str();
+  cmd->add_option("--hidden", a.hidden, "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)")
+      ->delimiter(',');
+  cmd->add_option("--activation", a.activation, "Hidden activation: relu, tanh or sigmoid")->capture_default_str();
+  cmd->add_option("--initializer", a.initializer, "truncated_normal (sigma 0.1, the tutorial), glorot or he")
+      ->capture_default_str();
+  cmd->add_option("--dataset", a.dataset, "iris, digits or a CSV file")->capture_default_str();
+  cmd->add_option("--label", a.label,
+                  "CSV label column: a header name, a number from 1, or negative from the end (default -1)");
+  cmd->add_option("--test", a.test, "Test set: a fraction of the shuffled data (the last ones) or a CSV file")
+      ->capture_default_str();
+  cmd->add_option("--normalize", a.normalize,
+                  "Feature scaling from the training set: none, standard, or auto (none for iris, as the "
+                  "tutorial; standard otherwise)")
+      ->capture_default_str();
+  cmd->add_option("--threads", a.threads, "compare: optimizers run side by side; train: the optimizer's threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--dtype", a.dtype, "f32 (as the tutorial) or f64")->capture_default_str();
+  cmd->add_option("--out", a.out, "Output directory (default out/" + a.command + ")");
+  cmd->add_flag("--no-plots", a.no_plots, "Write the data and the .gp script but do not run gnuplot");
+  cmd->add_flag("--quiet,-q", a.quiet, "No progress bar, no table");
+}
+
+void run_lab(const LabArgs& in) {
+  LabArgs a = in;
+  if (a.out.empty()) a.out = "out/" + a.command;
+  // 1. Flags.
+  const Convention convention = parse_convention(a.convention);
+  if (a.optimizers.empty()) throw OptionError("--optimizers: no optimizer given");
+  for (const auto& name : a.optimizers) optimizer_info(name);
+  for (std::size_t i = 0; i < a.optimizers.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (a.optimizers[i] == a.optimizers[j])
+        throw OptionError("--optimizers: '" + a.optimizers[i] + "' appears twice");
+  lab::ModelSpec spec;
+  spec.loss = lab::parse_loss(a.loss);
+  spec.activation = lab::parse_activation(a.activation);
+  lab::parse_initializer(a.initializer);
+  if (a.dtype != "f32" && a.dtype != "f64")
+    throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
+  for (int h : a.hidden)
+    if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
+  const auto overrides = overrides_of(a, convention);
+
+  // 2. Data and model.
+  const Experiment e = load(a);
+  spec.inputs = e.train.features();
+  spec.classes = e.train.classes();
+  spec.hidden.assign(a.hidden.begin(), a.hidden.end());
+  std::map<std::string, std::vector<double>> init;
+  if (!a.init_file.empty()) {
+    lab::Model<double> shape_only(spec, 1);
+    init = read_init(a.init_file, shape_only.params());
+  }
+
+  // 3. Outputs: everything must be writable before the first step.
+  const fs::path out(a.out);
+  prepare_output_dir(out, "--out");
+  if (!a.dump_params.empty()) {
+    const fs::path parent = fs::path(a.dump_params).parent_path();
+    prepare_output_dir(parent.empty() ? fs::path(".") : parent, "--dump-params");
+    if (fs::is_directory(a.dump_params)) throw Error("--dump-params " + a.dump_params + ": is a directory");
+  }
+
+  // 4. Train.
+  const bool show = !a.quiet && ::isatty(STDERR_FILENO);
+  Progress progress(show, std::int64_t(a.epochs) * std::int64_t(a.optimizers.size()));
+  Outcome o = a.dtype == "f32" ? run_all<float>(a, e, spec, convention, overrides, init, progress)
+                               : run_all<double>(a, e, spec, convention, overrides, init, progress);
+  progress.finish();
+
+  // 5. Outputs, each written whole.
+  write_atomic(out / "metrics.csv", metrics_csv(o.runs));
+  write_atomic(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
+  if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
+    std::string text = "{";
+    for (const auto& [name, value] : o.final_params.items())
+      text += (text.size() > 1 ? ",\n " : "\n ") + json(name).dump() + ": " + value.dump();
+    write_atomic(a.dump_params, text + "\n}\n");
+  }
+  const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
+  if (!a.quiet) {
+    print_table(a, e, spec, o.runs);
+    fmt::print("\nwrote {}/: metrics.csv, summary.json{}{}\n", out.string(),
+               plotted ? ", loss.png, accuracy.png (and .svg), plots.gp" : ", plots.gp (no plots drawn)",
+               a.dump_params.empty() ? "" : ", and " + a.dump_params);
+  }
+}
+
+}  // namespace descent::cli

@@ -1,0 +1,45 @@
+#pragma once
+// What `descent compare` and `descent train` share: their flags, the data, the runs, and the
+// outputs (metrics.csv, summary.json, loss/accuracy plots). compare.cpp and train.cpp only
+// choose the optimizers and the extras (--init, --dump-params).
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace descent::cli {
+
+struct LabArgs {
+  std::string command;  // "compare" or "train"
+  std::vector<std::string> optimizers{"sgd", "sgdm", "adagrad", "rmsprop", "adam"};
+  int epochs = 500;
+  int batch_size = 32;
+  std::optional<double> lr, beta, beta1, beta2, eps, weight_decay;
+  std::vector<std::string> options;  // --option [OPTIMIZER.]NAME=VALUE
+  std::uint64_t seed = 116;
+  std::string convention = "seed";
+  std::string loss = "mse";
+  std::vector<int> hidden;
+  std::string activation = "relu";
+  std::string initializer = "truncated_normal";
+  std::string dataset = "iris";
+  std::optional<std::string> label;
+  std::string test = "0.2";
+  std::string normalize = "auto";  // auto: none for iris (the tutorial), standard otherwise
+  int threads = 1;
+  std::string dtype = "f32";
+  std::string out;
+  bool no_plots = false;
+  bool quiet = false;
+  // descent train only
+  std::string init_file;
+  std::string dump_params;
+};
+
+// Adds every shared flag to `cmd`, with `args`' values as defaults.
+void add_lab_flags(CLI::App* cmd, LabArgs& args);
+// Validates everything (flags, data, output paths, --init) before the first step, then runs.
+void run_lab(const LabArgs& args);
+
+}  // namespace descent::cli

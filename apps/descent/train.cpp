@@ -1,0 +1,24 @@
+// descent train: one optimizer, the same flags and outputs as compare, plus --init FILE to start
+// from given parameters and --dump-params FILE to write them at the end, both as a JSON object
+// mapping each parameter name (dense1.weight, dense1.bias, ...) to nested arrays in the shape
+// inputs x outputs (the tutorial's y = x·W + b; PyTorch's Linear.weight is the transpose).
+#include <memory>
+
+#include "commands.hpp"
+#include "experiment.hpp"
+
+namespace descent::cli {
+
+void add_train(CLI::App& app) {
+  auto args = std::make_shared<LabArgs>();
+  args->command = "train";
+  args->optimizers = {"sgd"};
+  CLI::App* cmd = app.add_subcommand("train", "Train one model with one optimizer");
+  cmd->add_option("--optimizer", args->optimizers, "The optimizer (default sgd)")->expected(1);
+  add_lab_flags(cmd, *args);
+  cmd->add_option("--init", args->init_file, "Start from these parameters (JSON: name -> nested arrays)");
+  cmd->add_option("--dump-params", args->dump_params, "Write the final parameters here (the --init format)");
+  cmd->callback([args] { run_lab(*args); });
+}
+
+}  // namespace descent::cli

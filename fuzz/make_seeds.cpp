@@ -1,0 +1,42 @@
+// Writes fuzz_checkpoint's seeds into the directory given: valid checkpoints of every kind of
+// section and of every optimizer, small enough for the fuzzer to mutate quickly.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "descent/checkpoint.hpp"
+#include "descent/descent.hpp"
+
+using namespace descent;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: make_seeds DIR\n";
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const Checkpoint& c) {
+    std::ofstream(dir / name, std::ios::binary) << c.serialize();
+  };
+  std::vector<double> w{0.5, -1, 2, 0.25, 1, -0.5}, g{0.1, 0.2, -0.3, 0.4, 0, -0.1};
+  std::vector<float> b{1, 2, 3}, gb{-1, 0.5f, 0};
+  const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}), Param("b", std::span(b), std::span(gb))};
+  for (std::string_view name : {"sgdm", "adam", "rmsprop", "adagrad"}) {
+    auto opt = make_optimizer(name, params);
+    opt->step();
+    opt->step();
+    Checkpoint c;
+    c.put_optimizer(*opt);
+    c.put_params("model/", params);
+    write(std::string(name) + ".ckpt", c);
+  }
+  Checkpoint c;
+  c.put_bytes("rng", {1, 2, 3, 4});
+  c.put_text("run", "{\"epochs\": 3}");
+  c.put_i64("cursor", {1, 7});
+  c.put_f64("schedule", {0.5});
+  write("sections.ckpt", c);
+  write("empty.ckpt", Checkpoint());
+  return 0;
+}

@@ -1,0 +1,71 @@
+#pragma once
+// The tutorial's training loop: fixed batches in data order (32, 32, 32, 24 for iris's 120
+// training samples), one optimizer step per batch, and per epoch the mean of the batch losses
+// and the accuracy on the test set.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "descent/lab/dataset.hpp"
+#include "descent/lab/model.hpp"
+#include "descent/options.hpp"
+
+namespace descent::lab {
+
+// A dataset in the model's scalar type.
+template <class T>
+struct Data {
+  Matrix<T> x;
+  std::vector<int> y;
+};
+template <class T>
+Data<T> to_data(const Dataset& d);
+
+struct TrainOptions {
+  std::string optimizer = "sgd";  // a registry name (descent/registry.hpp)
+  Convention convention = Convention::seed;
+  std::vector<std::pair<std::string, std::string>> overrides;  // option name → text
+  int epochs = 500;
+  Eigen::Index batch_size = 32;
+  int threads = 1;  // the optimizer's threads (results do not depend on it)
+};
+
+struct EpochMetrics {
+  int epoch;             // from 1
+  double loss;           // mean of the epoch's batch losses
+  double test_accuracy;  // fraction of the test set classified right after the epoch
+  double seconds;        // since training started
+};
+
+struct RunResult {
+  std::string optimizer;
+  struct Option {
+    std::string name;
+    double value;
+    bool is_flag;
+  };
+  std::vector<Option> options;  // every option the optimizer used
+  std::vector<EpochMetrics> epochs;
+  std::int64_t steps = 0;
+  double train_seconds = 0;  // the whole loop, the per-epoch test included (as the tutorial times it)
+  double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
+  double best_test_accuracy = 0;
+  int best_epoch = 0;  // the first epoch that reached best_test_accuracy
+};
+
+// Trains `model` from its current parameters. `on_epoch` (optional) sees each epoch's metrics.
+// Throws descent::Error / OptionError (unknown optimizer or option) before the first step.
+template <class T>
+RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, const TrainOptions& options,
+                const std::function<void(const EpochMetrics&)>& on_epoch = {});
+
+extern template Data<float> to_data(const Dataset&);
+extern template Data<double> to_data(const Dataset&);
+extern template RunResult train(Model<float>&, const Data<float>&, const Data<float>&, const TrainOptions&,
+                                const std::function<void(const EpochMetrics&)>&);
+extern template RunResult train(Model<double>&, const Data<double>&, const Data<double>&, const TrainOptions&,
+                                const std::function<void(const EpochMetrics&)>&);
+
+}  // namespace descent::lab

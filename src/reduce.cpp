@@ -1,0 +1,54 @@
+#include "descent/detail/reduce.hpp"
+
+#include <algorithm>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace descent::detail {
+
+std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int threads, std::size_t width,
+                               void (*body)(void*, std::size_t, std::size_t, std::size_t, double*), void* self) {
+  // The chunk list depends on the sizes only.
+  struct Chunk {
+    std::size_t param, begin, end;
+  };
+  std::vector<Chunk> chunks;
+  for (std::size_t p = 0; p + 1 < offsets.size(); ++p) {
+    const std::size_t n = offsets[p + 1] - offsets[p];
+    for (std::size_t b = 0; b < n; b += sum_chunk) chunks.push_back({p, b, std::min(n, b + sum_chunk)});
+  }
+  std::vector<double> partial(chunks.size() * width, 0.0);
+  int n = 1;
+#ifdef _OPENMP
+  n = threads > 0 ? threads : omp_get_max_threads();
+#endif
+  n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(chunks.size(), 1)));
+  const long count = long(chunks.size());
+#pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
+  for (long c = 0; c < count; ++c)
+    body(self, chunks[std::size_t(c)].param, chunks[std::size_t(c)].begin, chunks[std::size_t(c)].end,
+         partial.data() + std::size_t(c) * width);
+  std::vector<double> sums((offsets.size() - 1) * width, 0.0);
+  for (std::size_t c = 0; c < chunks.size(); ++c)
+    for (std::size_t j = 0; j < width; ++j) sums[chunks[c].param * width + j] += partial[c * width + j];
+  return sums;
+}
+
+template <class T>
+static double squares(const T* x, std::size_t n) {
+  double lane[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t j = 0; j < 8; ++j) lane[j] += double(x[i + j]) * double(x[i + j]);
+  for (std::size_t j = 0; i < n; ++i, ++j) lane[j] += double(x[i]) * double(x[i]);
+  double s = 0;
+  for (double l : lane) s += l;
+  return s;
+}
+
+double sum_squares(const float* x, std::size_t n) { return squares(x, n); }
+double sum_squares(const double* x, std::size_t n) { return squares(x, n); }
+
+}  // namespace descent::detail
