@@ -26,6 +26,7 @@ void Optimizer::add_params(std::vector<Param> params, std::size_t group) {
     offsets_.push_back(offsets_.back() + p.size());
     group_of_.push_back(group);
     params_.push_back(std::move(p));
+    bad_.push_back(0);
   }
 }
 

@@ -41,12 +41,13 @@ TEST(NonFinite, ParsesPolicyNames) {
   EXPECT_EQ(parse_nonfinite("error"), NonFinite::error);
   EXPECT_EQ(parse_nonfinite("skip"), NonFinite::skip);
   EXPECT_EQ(parse_nonfinite("zero"), NonFinite::zero);
+  EXPECT_EQ(parse_nonfinite("unchecked"), NonFinite::unchecked);
   EXPECT_STREQ(to_string(NonFinite::skip), "skip");
   try {
     parse_nonfinite("ignore");
     FAIL();
   } catch (const OptionError& e) {
-    EXPECT_STREQ(e.what(), "unknown non-finite policy 'ignore' (expected error, skip or zero)");
+    EXPECT_STREQ(e.what(), "unknown non-finite policy 'ignore' (expected error, skip, zero or unchecked)");
   }
 }
 
@@ -183,3 +184,18 @@ TEST(NonFinite, FoundInEveryShareAndDtype) {
 }
 
 }  // namespace
+
+// unchecked: no pre-pass, as torch.optim: SGD's w − lr·g takes the NaN into w at that index only,
+// every other element steps as usual, and t advances.
+TEST(NonFinite, UncheckedLetsTheValueThroughLikeTorch) {
+  std::vector<double> w{1.0, 2.0, 3.0}, g{0.5, std::numeric_limits<double>::quiet_NaN(), -1.0};
+  SgdOptions o = SgdOptions::preset(Convention::seed);  // lr 0.1
+  Sgd sgd({Param("w", std::span(w), std::span(g))}, o);
+  sgd.set_nonfinite(NonFinite::unchecked);
+  EXPECT_NO_THROW(sgd.step());
+  EXPECT_EQ(sgd.t(), 1);
+  EXPECT_DOUBLE_EQ(w[0], 1.0 - 0.1 * 0.5);
+  EXPECT_TRUE(std::isnan(w[1]));
+  EXPECT_DOUBLE_EQ(w[2], 3.0 + 0.1);
+  EXPECT_EQ(sgd.skipped_steps(), 0);
+}

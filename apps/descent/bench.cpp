@@ -29,6 +29,7 @@ struct BenchArgs {
   int steps = 10;
   int warmup = 2;
   std::string format = "table";
+  std::string nonfinite = "error";  // the library's default: one more read of g per step
 };
 
 struct Tensor {
@@ -107,6 +108,7 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   }
   auto opt = make_optimizer(optimizer, std::move(params), Convention::pytorch);
   opt->set_threads(a.threads);
+  opt->set_nonfinite(parse_nonfinite(a.nonfinite));
 
   // The roofline streams over the optimizer's own arrays: w, g and every slot it keeps.
   std::vector<detail::Stream> streams;
@@ -200,6 +202,7 @@ void run_bench(BenchArgs a) {
     j["roofline_gbytes_per_s"] = r.roofline_gbytes_per_s();
     j["fraction_of_roofline"] = r.fraction;
     j["params_per_s"] = r.params_per_s();
+    j["nonfinite"] = a.nonfinite;
     j["bytes_per_param"] = r.bytes_per_param;
     j["roofline_ms_per_step"] = r.roofline_ms;
     out.push_back(j);
@@ -222,6 +225,10 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--steps", args->steps, "Timed steps; the median is reported")->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--nonfinite", args->nonfinite,
+                  "Gradient check before each step: error (the default), skip, zero, or unchecked (no extra read of g)")
+      ->check(CLI::IsMember({"error", "skip", "zero", "unchecked"}))
+      ->capture_default_str();
   cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([args] { run_bench(*args); });
 }
