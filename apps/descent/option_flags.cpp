@@ -1,0 +1,39 @@
+#include "option_flags.hpp"
+
+#include <algorithm>
+#include <span>
+
+#include "descent/registry.hpp"
+
+namespace descent::cli {
+
+std::vector<std::string> other_option_names() {
+  const std::vector<std::string> taken{"lr", "eps", "beta", "momentum", "alpha", "rho", "beta1", "beta2"};
+  std::vector<std::string> names;
+  for (const auto& info : optimizers()) {
+    std::vector<double> w{0.0}, g{0.0};
+    auto opt = make_optimizer(info.name, {Param("w", std::span(w), std::span(g))});
+    for (const auto& o : opt->option_values()) {
+      const std::string name(o.name);
+      auto in = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), name) != v.end(); };
+      if (!in(taken) && !in(names)) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string kebab(std::string name) {
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+void add_option_flags(CLI::App* cmd, std::function<void(const std::string&, const std::string&)> on_value,
+                      const std::vector<std::string>& except) {
+  for (const std::string& name : other_option_names())
+    if (std::find(except.begin(), except.end(), name) == except.end())
+      cmd->add_option_function<std::string>(
+        "--" + kebab(name), [on_value, name](const std::string& value) { on_value(name, value); },
+        "Option " + name + " (where the optimizer has it)");
+}
+
+}  // namespace descent::cli
