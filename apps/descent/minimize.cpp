@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "descent/functions.hpp"
 #include "descent/registry.hpp"
+#include "files.hpp"
 #include "minimize_plot.hpp"
 
 namespace descent::cli {
@@ -176,7 +177,7 @@ void run_minimize(const MinimizeArgs& a) {
   const auto lr = parse_lr(a, convention);
   if (a.animate && a.out.empty()) throw OptionError("--animate needs --out DIR");
   if (!a.out.empty()) {
-    check_out_dir(a.out);
+    prepare_output_dir(a.out, "--out");
     if (dim == 2) check_gnuplot();
   }
 
