@@ -490,10 +490,7 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--lr", a.lr, "Learning rate (default: the convention's; seed: 0.1)");
-  cmd->add_option("--beta,--momentum,--alpha,--rho", a.beta, "The tutorial's beta: SGDM's momentum, RMSProp's decay");
-  cmd->add_option("--beta1", a.beta1, "Adam's first-moment decay");
-  cmd->add_option("--beta2", a.beta2, "Adam's second-moment decay");
-  cmd->add_option("--eps", a.eps, "Epsilon of adagrad, rmsprop, adam (the seed convention has none)");
+  add_tutorial_flags(cmd, a.beta, a.beta1, a.beta2, a.eps);
   cmd->add_option("--option", a.options, "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
   // --weight-decay, --momentum-decay, ...: each applies to every chosen optimizer that has it.
   // --ema here is the weight average; SGD's option of that name stays --option ema=true.

@@ -159,10 +159,7 @@ void add_explain(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--w0", args->w0, "The starting weight w_1 (default 1)");
   cmd->add_option("--lr", args->lr, "Learning rate (default: the convention's)");
-  cmd->add_option("--beta,--momentum,--alpha,--rho", args->beta, "SGDM's momentum, RMSProp's decay");
-  cmd->add_option("--beta1", args->beta1, "Adam's first-moment decay");
-  cmd->add_option("--beta2", args->beta2, "Adam's second-moment decay");
-  cmd->add_option("--eps", args->eps, "Epsilon (the seed convention has none)");
+  add_tutorial_flags(cmd, args->beta, args->beta1, args->beta2, args->eps);
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));

@@ -7,6 +7,14 @@
 
 namespace descent::cli {
 
+void add_tutorial_flags(CLI::App* cmd, std::optional<double>& beta, std::optional<double>& beta1,
+                        std::optional<double>& beta2, std::optional<double>& eps) {
+  cmd->add_option("--beta,--momentum,--alpha,--rho", beta, "The tutorial's beta: SGDM's momentum, RMSProp's decay");
+  cmd->add_option("--beta1", beta1, "Adam's first-moment decay (and its kin's)");
+  cmd->add_option("--beta2", beta2, "Adam's second-moment decay (and its kin's)");
+  cmd->add_option("--eps", eps, "Epsilon, where the optimizer has one (the seed convention has none)");
+}
+
 std::vector<std::string> other_option_names() {
   const std::vector<std::string> taken{"lr", "eps", "beta", "momentum", "alpha", "rho", "beta1", "beta2"};
   std::vector<std::string> names;

@@ -4,10 +4,16 @@
 // flag that its optimizer lacks means.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace descent::cli {
+
+// The tutorial's flags, the same in every command: --beta (aliases --momentum, --alpha, --rho:
+// the option each optimizer calls β), --beta1, --beta2, --eps.
+void add_tutorial_flags(CLI::App* cmd, std::optional<double>& beta, std::optional<double>& beta1,
+                        std::optional<double>& beta2, std::optional<double>& eps);
 
 // Every option name of every optimizer in the registry, besides the tutorial's flags (--lr,
 // --beta and its aliases, --beta1, --beta2, --eps), which keep their meaning.
