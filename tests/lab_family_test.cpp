@@ -90,6 +90,10 @@ TEST(LabFamily, SchedulesSetTheRateOfTheirClosedForm) {
     for (std::size_t e = 0; e < rows.size(); ++e) EXPECT_NEAR(rows[e].lr, c.lr[e], 1e-15) << c.flags[1] << " epoch " << e + 1;
     EXPECT_NE(column(rows, &Row::loss), column(plain, &Row::loss)) << c.flags[1];  // the rate reached the steps
   }
+  // The summary's options keep the base rate the schedule scales (run3: the warm-up from 0.01).
+  const json summary = json::parse(read(s / "run3" / "summary.json"));
+  EXPECT_EQ(summary["runs"][0]["options"]["lr"], 0.1);
+  EXPECT_EQ(summary["config"]["schedule"], "warmup:steps=2+cosine:t_max=4");
 }
 
 TEST(LabFamily, PlateauListensToTheEpochLoss) {

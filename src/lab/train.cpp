@@ -102,11 +102,11 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   auto optimizer = make_optimizer(o.optimizer, model.params(), o.convention, o.overrides, o.no_decay);
   optimizer->set_threads(o.threads);
-  Extras extras(o, *optimizer, model.params());
 
   RunResult r;
   r.optimizer = o.optimizer;
   for (const auto& v : optimizer->option_values()) r.options.push_back({std::string(v.name), v.value, v.is_flag});
+  Extras extras(o, *optimizer, model.params());  // after: the options keep the base lr, not the schedule's first
   r.epochs.reserve(std::size_t(o.epochs));
   const std::span<const int> labels(train.y), test_labels(test.y);
   const ConstView<T> test_x(test.x.data(), test.x.rows(), test.x.cols());
