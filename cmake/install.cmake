@@ -6,6 +6,15 @@ install(TARGETS descent EXPORT descentTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+# The training lab (descent::lab) in an export set of its own: the config loads it only where
+# Eigen is found, so descent::descent never needs Eigen (find_package(descent COMPONENTS lab)
+# requires it).
+if(TARGET descent_lab)
+  install(TARGETS descent_lab EXPORT descentLabTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT descentLabTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/descentConfig.cmake.in
   ${PROJECT_BINARY_DIR}/descentConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/descentConfigVersion.cmake COMPATIBILITY SameMajorVersion)

@@ -20,6 +20,7 @@
 #include "descent/registry.hpp"
 #include "files.hpp"
 #include "gnuplot.hpp"
+#include "option_flags.hpp"
 
 namespace descent::cli {
 namespace fs = std::filesystem;
@@ -61,11 +62,19 @@ std::map<std::string, Overrides> overrides_of(const LabArgs& a, Convention conve
     return std::find(names.begin(), names.end(), option) != names.end();
   };
   applies("lr", a.lr, [](const OptimizerInfo&) { return std::string("lr"); });
-  applies("weight-decay", a.weight_decay, [](const OptimizerInfo&) { return std::string("weight_decay"); });
   applies("beta", a.beta, [](const OptimizerInfo& i) { return std::string(i.beta); });
   applies("beta1", a.beta1, [](const OptimizerInfo& i) { return std::string(i.beta1); });
   applies("beta2", a.beta2, [](const OptimizerInfo& i) { return std::string(i.beta2); });
   applies("eps", a.eps, [&](const OptimizerInfo& i) { return has(std::string(i.name), "eps") ? "eps" : ""; });
+  for (const auto& [option, value] : a.option_flags) {
+    bool used = false;
+    for (const auto& name : a.optimizers)
+      if (has(name, option)) {
+        out[name].emplace_back(option, value);
+        used = true;
+      }
+    if (!used) throw OptionError(fmt::format("--{} applies to none of the chosen optimizers", kebab(option)));
+  }
   for (const std::string& o : a.options) {
     const auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -250,6 +259,22 @@ class Progress {
 
 // ---- the runs -----------------------------------------------------------------------------
 
+// What every run shares (the optimizer, its options and threads are set per run).
+lab::TrainOptions train_options(const LabArgs& a) {
+  lab::TrainOptions o;
+  o.epochs = a.epochs;
+  o.batch_size = a.batch_size;
+  o.schedule = a.schedule;
+  o.schedule_per_step = a.schedule_unit == "step";
+  o.clip_norm = a.clip_norm;
+  o.clip_norm_per_tensor = a.clip_norm_per_tensor;
+  o.clip_value = a.clip_value;
+  o.ema = a.ema;
+  o.swa = a.swa;
+  o.no_decay = a.no_decay;
+  return o;
+}
+
 struct Outcome {
   std::vector<lab::RunResult> runs;
   json final_params;  // train: the parameters after training
@@ -271,12 +296,10 @@ Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spe
     for (const Param& p : model.params())
       if (auto it = init.find(p.name()); it != init.end())
         std::transform(it->second.begin(), it->second.end(), p.value<T>().begin(), [](double x) { return T(x); });
-    lab::TrainOptions o;
+    lab::TrainOptions o = train_options(a);
     o.optimizer = a.optimizers[k];
     o.convention = convention;
     o.overrides = overrides.count(o.optimizer) ? overrides.at(o.optimizer) : Overrides{};
-    o.epochs = a.epochs;
-    o.batch_size = a.batch_size;
     o.threads = optimizer_threads;
     runs[k] = lab::train(model, train, test, o, [&](const lab::EpochMetrics&) { progress.epoch_done(o.optimizer); });
     if (a.command == "train") final_params = dump<T>(model.params());
@@ -308,10 +331,11 @@ Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spe
 // ---- outputs ------------------------------------------------------------------------------
 
 std::string metrics_csv(const std::vector<lab::RunResult>& runs) {
-  std::string s = "optimizer,epoch,loss,test_accuracy,seconds\n";
+  std::string s = "optimizer,epoch,loss,test_accuracy,seconds,lr\n";
   for (const auto& r : runs)
     for (const auto& m : r.epochs)
-      s += fmt::format("{},{},{},{:.6f},{:.6f}\n", r.optimizer, m.epoch, text(m.loss), m.test_accuracy, m.seconds);
+      s += fmt::format("{},{},{},{:.6f},{:.6f},{}\n", r.optimizer, m.epoch, text(m.loss), m.test_accuracy, m.seconds,
+                       text(m.lr));
   return s;
 }
 
@@ -338,8 +362,15 @@ std::string repeat_command(const LabArgs& a) {
   flag("beta1", a.beta1);
   flag("beta2", a.beta2);
   flag("eps", a.eps);
-  flag("weight-decay", a.weight_decay);
+  for (const auto& [name, value] : a.option_flags) c += fmt::format(" --{} {}", kebab(name), value);
   for (const auto& o : a.options) c += " --option " + o;
+  if (!a.schedule.empty()) c += " --schedule " + a.schedule + " --schedule-unit " + a.schedule_unit;
+  flag("clip-norm", a.clip_norm > 0 ? std::optional(a.clip_norm) : std::nullopt);
+  flag("clip-norm-per-tensor", a.clip_norm_per_tensor > 0 ? std::optional(a.clip_norm_per_tensor) : std::nullopt);
+  flag("clip-value", a.clip_value > 0 ? std::optional(a.clip_value) : std::nullopt);
+  flag("ema", a.ema > 0 ? std::optional(a.ema) : std::nullopt);
+  if (a.swa) c += " --swa";
+  if (!a.no_decay.empty()) c += " --no-decay " + join(a.no_decay);
   if (!a.init_file.empty()) c += " --init " + a.init_file;
   return c;
 }
@@ -374,6 +405,14 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
     for (const auto& [k, v] : list) ov[name][k] = v;
   config["overrides"] = ov;
   config["threads"] = a.threads;
+  config["schedule"] = a.schedule.empty() ? json(nullptr) : json(a.schedule);
+  config["schedule_unit"] = a.schedule_unit;
+  config["clip_norm"] = a.clip_norm;
+  config["clip_norm_per_tensor"] = a.clip_norm_per_tensor;
+  config["clip_value"] = a.clip_value;
+  config["ema"] = a.ema;
+  config["swa"] = a.swa;
+  config["no_decay"] = a.no_decay;
   json j;
   j["command"] = a.command;
   j["repeat"] = repeat_command(a);
@@ -451,13 +490,25 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--lr", a.lr, "Learning rate (default: the convention's; seed: 0.1)");
-  cmd->add_option("--beta,--momentum,--alpha,--rho", a.beta, "The tutorial's beta: SGDM's momentum, RMSProp's decay");
-  cmd->add_option("--beta1", a.beta1, "Adam's first-moment decay");
-  cmd->add_option("--beta2", a.beta2, "Adam's second-moment decay");
-  cmd->add_option("--eps", a.eps, "Epsilon of adagrad, rmsprop, adam (the seed convention has none)");
-  cmd->add_option("--weight-decay", a.weight_decay,
-                  "Weight decay lambda (L2 unless --option decoupled_weight_decay=true)");
+  add_tutorial_flags(cmd, a.beta, a.beta1, a.beta2, a.eps);
   cmd->add_option("--option", a.options, "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
+  // --weight-decay, --momentum-decay, ...: each applies to every chosen optimizer that has it.
+  // --ema here is the weight average; SGD's option of that name stays --option ema=true.
+  add_option_flags(
+      cmd, [&a](const std::string& name, const std::string& value) { a.option_flags.emplace_back(name, value); },
+      {"ema"});
+  cmd->add_option("--schedule", a.schedule,
+                  "Learning-rate schedule, e.g. cosine:t_max=500 or warmup:steps=5+cosine:t_max=495 (docs/lab.md)");
+  cmd->add_option("--schedule-unit", a.schedule_unit, "What the schedule counts: epoch or step")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"epoch", "step"}));
+  cmd->add_option("--clip-norm", a.clip_norm, "Clip the global gradient norm to this (torch clip_grad_norm_)");
+  cmd->add_option("--clip-norm-per-tensor", a.clip_norm_per_tensor, "Clip each parameter's gradient norm to this");
+  cmd->add_option("--clip-value", a.clip_value, "Clamp every gradient element to [-X, X]");
+  cmd->add_option("--ema", a.ema, "Test with an exponential moving average of the weights of this decay");
+  cmd->add_flag("--swa", a.swa, "Test with the running mean of the weights, updated after each epoch");
+  cmd->add_option("--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'")
+      ->delimiter(',');
   cmd->add_option("--seed", a.seed, "Seed of the shuffle and the initialization")->capture_default_str();
   cmd->add_option("--convention", a.convention, "seed (the tutorial), pytorch or keras")->capture_default_str();
   cmd->add_option("--loss", a.loss,
@@ -506,6 +557,7 @@ void run_lab(const LabArgs& in) {
   for (int h : a.hidden)
     if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
   const auto overrides = overrides_of(a, convention);
+  lab::check_extras(train_options(a));
 
   // 2. Data and model.
   const Experiment e = load(a);

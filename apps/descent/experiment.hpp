@@ -15,8 +15,15 @@ struct LabArgs {
   std::vector<std::string> optimizers{"sgd", "sgdm", "adagrad", "rmsprop", "adam"};
   int epochs = 500;
   int batch_size = 32;
-  std::optional<double> lr, beta, beta1, beta2, eps, weight_decay;
+  std::optional<double> lr, beta, beta1, beta2, eps;
   std::vector<std::string> options;  // --option [OPTIMIZER.]NAME=VALUE
+  std::vector<std::pair<std::string, std::string>> option_flags;  // --<option-name> VALUE: name, text
+  // The family's extras (lab::TrainOptions).
+  std::string schedule;
+  std::string schedule_unit = "epoch";
+  double clip_norm = 0, clip_norm_per_tensor = 0, clip_value = 0, ema = 0;
+  bool swa = false;
+  std::vector<std::string> no_decay;
   std::uint64_t seed = 116;
   std::string convention = "seed";
   std::string loss = "mse";

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "descent/registry.hpp"
+#include "option_flags.hpp"
 
 namespace descent::cli {
 namespace {
@@ -25,28 +26,6 @@ struct ExplainArgs {
   // Every other option, by its kebab-case flag (--weight-decay 0.01): option name → text.
   std::vector<std::pair<std::string, std::string>> options;
 };
-
-// Every option name of every optimizer in the registry, besides the tutorial's flags (and their
-// aliases), which keep their meaning.
-std::vector<std::string> other_option_names() {
-  const std::vector<std::string> taken{"lr", "eps", "beta", "momentum", "alpha", "rho", "beta1", "beta2"};
-  std::vector<std::string> names;
-  for (const auto& info : optimizers()) {
-    std::vector<double> w{0.0}, g{0.0};
-    auto opt = make_optimizer(info.name, {Param("w", std::span(w), std::span(g))});
-    for (const auto& o : opt->option_values()) {
-      const std::string name(o.name);
-      auto in = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), name) != v.end(); };
-      if (!in(taken) && !in(names)) names.push_back(name);
-    }
-  }
-  return names;
-}
-
-std::string kebab(std::string name) {
-  std::replace(name.begin(), name.end(), '_', '-');
-  return name;
-}
 
 struct Row {
   std::int64_t t;
@@ -180,18 +159,14 @@ void add_explain(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--w0", args->w0, "The starting weight w_1 (default 1)");
   cmd->add_option("--lr", args->lr, "Learning rate (default: the convention's)");
-  cmd->add_option("--beta,--momentum,--alpha,--rho", args->beta, "SGDM's momentum, RMSProp's decay");
-  cmd->add_option("--beta1", args->beta1, "Adam's first-moment decay");
-  cmd->add_option("--beta2", args->beta2, "Adam's second-moment decay");
-  cmd->add_option("--eps", args->eps, "Epsilon (the seed convention has none)");
+  add_tutorial_flags(cmd, args->beta, args->beta1, args->beta2, args->eps);
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   // The other options by torch.optim's names in kebab case; each applies where the optimizer has it.
-  for (const std::string& name : other_option_names())
-    cmd->add_option_function<std::string>(
-        "--" + kebab(name), [args, name](const std::string& value) { args->options.emplace_back(name, value); },
-        "Option " + name + " (where the optimizer has it)");
+  add_option_flags(cmd, [args](const std::string& name, const std::string& value) {
+    args->options.emplace_back(name, value);
+  });
   cmd->callback([args] { run_explain(*args); });
 }
 

@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 void prepare_output_dir(const fs::path& dir, std::string_view flag) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-    throw Error(fmt::format("{} {}: exists and is not a directory", flag, dir.string()));
+    throw Error(fmt::format("{} {}: cannot create the directory: it exists and is not a directory", flag, dir.string()));
   fs::create_directories(dir, ec);
-  if (ec) throw Error(fmt::format("{} {}: cannot create directory: {}", flag, dir.string(), ec.message()));
+  if (ec) throw Error(fmt::format("{} {}: cannot create the directory: {}", flag, dir.string(), ec.message()));
   const fs::path probe = dir / fmt::format(".descent-probe-{}", ::getpid());
   std::FILE* f = std::fopen(probe.c_str(), "wb");
   if (!f) throw Error(fmt::format("{} {}: not writable: {}", flag, dir.string(), std::strerror(errno)));

@@ -14,9 +14,7 @@
 
 namespace descent::cli {
 namespace fs = std::filesystem;
-namespace {
 
-// gnuplot strings in double quotes: escape the quote and the backslash.
 std::string gp_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -29,6 +27,8 @@ std::string gp_string(std::string_view s) {
   }
   return out + "\"";
 }
+
+namespace {
 
 std::string script_text(const std::vector<Plot>& plots) {
   std::ostringstream s;
@@ -106,10 +106,16 @@ bool render_plots(const fs::path& dir, std::string_view script, const std::vecto
                dir.string(), script);
     return false;
   }
-  const std::string suffix = fmt::format(".tmp{}", ::getpid());
   std::vector<fs::path> outputs;
   for (const Plot& p : plots)
     for (const char* ext : {"png", "svg"}) outputs.push_back(dir / (p.name + "." + ext));
+  run_gnuplot(gnuplot, dir, script, outputs);
+  return true;
+}
+
+void run_gnuplot(const fs::path& gnuplot, const fs::path& dir, std::string_view script,
+                 const std::vector<fs::path>& outputs) {
+  const std::string suffix = fmt::format(".tmp{}", ::getpid());
   auto remove_temporaries = [&] {
     std::error_code ec;
     for (const fs::path& o : outputs) fs::remove(o.string() + suffix, ec);
@@ -152,7 +158,6 @@ bool render_plots(const fs::path& dir, std::string_view script, const std::vecto
       throw Error(fmt::format("{}: gnuplot did not write it ({})", o.string(), ec.message()));
     }
   }
-  return true;
 }
 
 }  // namespace descent::cli

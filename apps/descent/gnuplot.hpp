@@ -40,4 +40,14 @@ bool render_plots(const std::filesystem::path& dir, std::string_view script, con
 // The path of the gnuplot executable from PATH, or empty.
 std::filesystem::path find_gnuplot();
 
+// A gnuplot double-quoted string: the quote and the backslash escaped, a newline as \n.
+std::string gp_string(std::string_view s);
+
+// Runs gnuplot (which must be there: find_gnuplot) on DIR/SCRIPT from DIR, with the gnuplot
+// variable `suffix` set to a temporary suffix: the script writes each of `outputs` as
+// OUTPUT.suffix, and those are renamed into place once gnuplot succeeds. On failure the
+// temporaries are removed and descent::Error names the script and gnuplot's last message line.
+void run_gnuplot(const std::filesystem::path& gnuplot, const std::filesystem::path& dir, std::string_view script,
+                 const std::vector<std::filesystem::path>& outputs);
+
 }  // namespace descent::cli

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "option_flags.hpp"
 #include "descent/functions.hpp"
 #include "descent/registry.hpp"
+#include "files.hpp"
 #include "minimize_plot.hpp"
 
 namespace descent::cli {
@@ -176,7 +178,7 @@ void run_minimize(const MinimizeArgs& a) {
   const auto lr = parse_lr(a, convention);
   if (a.animate && a.out.empty()) throw OptionError("--animate needs --out DIR");
   if (!a.out.empty()) {
-    check_out_dir(a.out);
+    prepare_output_dir(a.out, "--out");
     if (dim == 2) check_gnuplot();
   }
 
@@ -300,10 +302,7 @@ void add_minimize(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--dim", args->dim, "Dimension (default: that of --start, else 2)");
   cmd->add_option("--tol", args->tol, "Tolerance on f - f* for 'steps to tolerance' (default 1e-6)");
-  cmd->add_option("--beta,--momentum,--alpha,--rho", args->beta, "SGDM's momentum, RMSProp's decay");
-  cmd->add_option("--beta1", args->beta1, "Adam's first-moment decay");
-  cmd->add_option("--beta2", args->beta2, "Adam's second-moment decay");
-  cmd->add_option("--eps", args->eps, "Epsilon (the seed convention has none)");
+  add_tutorial_flags(cmd, args->beta, args->beta1, args->beta2, args->eps);
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));
   cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));

@@ -2,41 +2,19 @@
 #include "minimize_plot.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
-#include <system_error>
 
 #include "descent/error.hpp"
+#include "files.hpp"
+#include "gnuplot.hpp"
 
 namespace descent::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path temp_beside(const fs::path& path) {
-  return path.parent_path() / fmt::format(".{}.tmp{}", path.filename().string(), ::getpid());
-}
-
-std::string quoted(const fs::path& p) {  // for the shell and for gnuplot: '...' with ' escaped
-  std::string s = "'";
-  for (char c : p.string()) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return s + "'";
-}
-
-std::string gp_string(const std::string& s) {  // a gnuplot double-quoted string
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string num(double x) { return fmt::format("{:.17g}", x); }
 
@@ -63,42 +41,8 @@ std::size_t drawable(const PlotRun& r) {
 
 }  // namespace
 
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = temp_beside(path);
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error(fmt::format("cannot write {}", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-  }
-}
-
-void check_out_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw Error(fmt::format("--out {}: cannot create the directory ({})", dir.string(),
-                            ec ? ec.message() : "a file of that name exists"));
-  const fs::path probe = temp_beside(dir / "probe");
-  std::ofstream out(probe);
-  const bool ok = bool(out << "probe");
-  out.close();
-  fs::remove(probe, ec);
-  if (!ok) throw Error(fmt::format("--out {}: the directory is not writable", dir.string()));
-}
-
 void check_gnuplot() {
-  if (std::system("gnuplot --version >/dev/null 2>&1") != 0)
+  if (find_gnuplot().empty())
     throw Error("--out needs gnuplot to draw 2-D functions (Debian: apt-get install gnuplot-nox)");
 }
 
@@ -112,7 +56,7 @@ void write_trajectories(const fs::path& dir, const TestFunction& f, const std::v
       for (double xi : r.points[s]) text += fmt::format(",{:.17g}", xi);
       text += fmt::format(",{:.17g}\n", r.values[s]);
     }
-    write_atomically(dir / fmt::format("{}_{}.csv", f.name(), r.optimizer), text);
+    write_atomic(dir / fmt::format("{}_{}.csv", f.name(), r.optimizer), text);
   }
 }
 
@@ -218,11 +162,12 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
   const fs::path png = dir / fmt::format("{}.png", f.name()), svg = dir / fmt::format("{}.svg", f.name()),
                  gif = dir / fmt::format("{}.gif", f.name());
   std::vector<fs::path> outputs{png, svg};
-  gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height,
-                    quoted(temp_beside(png)));
+  // Each picture goes to NAME.suffix first (run_gnuplot sets `suffix` and renames them).
+  auto output = [](const fs::path& p) { return gp_string(p.filename().string()) + ".suffix"; };
+  gp << fmt::format("set terminal pngcairo size {},{} font 'sans,10'\nset output {}\n", width, height, output(png));
   gp << plot(true, false);
   gp << fmt::format("set output\nset terminal svg size {},{} font 'sans,10'\nset output {}\n", width, height,
-                    quoted(temp_beside(svg)));
+                    output(svg));
   gp << plot(true, false);
   if (animate && longest > 0) {
     longest = shown.empty() ? 0 : *std::max_element(shown.begin(), shown.end());
@@ -231,7 +176,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
     // background would make each one large.
     gp << fmt::format(
         "set output\nset terminal gif animate delay 8 loop 0 optimize size {},{} font 'sans,8'\nset output {}\n",
-        width * 3 / 4, height * 3 / 4, quoted(temp_beside(gif)));
+        width * 3 / 4, height * 3 / 4, output(gif));
     gp << fmt::format("do for [frame=0:{}] {{\n  upto = int(frame * {} / {})\n  {}}}\n", frames, longest - 1, frames,
                       plot(false, true));
     gp << "do for [hold=1:8] {\n  " << plot(false, false) << "}\n";
@@ -239,27 +184,17 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
   }
   gp << "set output\n";
 
-  const fs::path script = temp_beside(dir / "plot.gp"), err = temp_beside(dir / "gnuplot.err");
-  write_atomically(script, gp.str());
-  const int status = std::system(fmt::format("gnuplot {} >/dev/null 2>{}", quoted(script), quoted(err)).c_str());
-  std::string message;
-  {
-    std::ifstream in(err);
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty()) message = line;  // gnuplot's last line names the failure
+  // The script is a temporary file: the pictures are the outputs.
+  const fs::path script = temporary_name(dir / "plot.gp");
+  write_atomic(script, gp.str());
+  try {
+    run_gnuplot(find_gnuplot(), dir, script.filename().string(), outputs);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(script, ec);
+    throw;
   }
-  std::error_code ec;
-  fs::remove(script, ec);
-  fs::remove(err, ec);
-  if (status != 0) {
-    for (const auto& o : outputs) fs::remove(temp_beside(o), ec);
-    throw std::runtime_error(fmt::format("gnuplot failed: {}", message.empty() ? "no message" : message));
-  }
-  for (const auto& o : outputs) {
-    fs::rename(temp_beside(o), o, ec);
-    if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", o.string(), ec.message()));
-  }
+  fs::remove(script);
   return outputs;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Files that `descent minimize --out DIR` writes: the trajectories as CSV and, for 2-D
 // functions, a contour plot with every optimizer's path (PNG, SVG, and an animated GIF on
-// request) drawn by gnuplot. Every file is written to a temporary name and renamed into place.
+// request) drawn by gnuplot (gnuplot.hpp runs it). Every file is written to a temporary name and
+// renamed into place (files.hpp).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,9 +18,6 @@ struct PlotRun {
   std::vector<double> values;
 };
 
-// Creates `dir` if needed and proves it writable; throws descent::Error otherwise. Called
-// before any run, so a bad --out costs nothing.
-void check_out_dir(const std::filesystem::path& dir);
 // Throws descent::Error when gnuplot cannot be run (with the package to install).
 void check_gnuplot();
 
@@ -28,8 +26,5 @@ void write_trajectories(const std::filesystem::path& dir, const TestFunction& f,
 // DIR/FUNCTION.png and .svg (and .gif with animate); f must be 2-D. Returns the files written.
 std::vector<std::filesystem::path> plot_paths(const std::filesystem::path& dir, const TestFunction& f,
                                               const std::vector<PlotRun>& runs, bool animate);
-
-// Writes `text` to `path` through a temporary file in the same directory and a rename.
-void write_atomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace descent::cli

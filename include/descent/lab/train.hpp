@@ -30,6 +30,16 @@ struct TrainOptions {
   int epochs = 500;
   Eigen::Index batch_size = 32;
   int threads = 1;  // the optimizer's threads (results do not depend on it)
+
+  // The family's extras, all off by default (docs/lab.md).
+  std::string schedule;            // a schedule spec (descent/schedule_spec.hpp); "" = the constant lr
+  bool schedule_per_step = false;  // step the schedule after every optimizer step, else once per epoch
+  double clip_norm = 0;            // > 0: clip the global gradient norm (clip_grad_norm_) before each step
+  double clip_norm_per_tensor = 0; // > 0: clip each parameter's gradient norm
+  double clip_value = 0;           // > 0: clamp every gradient element to [-clip_value, clip_value]
+  double ema = 0;                  // > 0: test with an EMA of the weights of this decay, updated every step
+  bool swa = false;                // test with the running mean of the weights after each epoch (SWA)
+  std::vector<std::string> no_decay;  // parameter name patterns kept from weight decay
 };
 
 struct EpochMetrics {
@@ -37,6 +47,7 @@ struct EpochMetrics {
   double loss;           // mean of the epoch's batch losses
   double test_accuracy;  // fraction of the test set classified right after the epoch
   double seconds;        // since training started
+  double lr;             // group 0's rate in the epoch's last step
 };
 
 struct RunResult {
@@ -54,6 +65,9 @@ struct RunResult {
   double best_test_accuracy = 0;
   int best_epoch = 0;  // the first epoch that reached best_test_accuracy
 };
+
+// Checks the extras (schedule spec, clipping, averaging) without training: throws OptionError.
+void check_extras(const TrainOptions& options);
 
 // Trains `model` from its current parameters. `on_epoch` (optional) sees each epoch's metrics.
 // Throws descent::Error / OptionError (unknown optimizer or option) before the first step.
