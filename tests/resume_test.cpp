@@ -313,7 +313,7 @@ TEST(ResumeCli, BadResumeFilesFailWithOneLineAndWriteNothing) {
       {{"--resume", ck, "--optimizer", "sgd", "--epochs", "1"}, "at epoch 2, past --epochs 1"},
       {{"--optimizer", "sgd", "--save", (s / "short" / "x").string()}, "--save"},
       {{"--optimizer", "sgd", "--save-every", "2"}, "--save-every needs --save"},
-      {{"--optimizer", "sgd", "--nonfinite", "ignore"}, "ignore"},
+      {{"--optimizer", "sgd", "--nonfinite", "ignore"}, "--nonfinite: unknown non-finite policy 'ignore'"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"train", "--out", (s / "b").string(), "--save", ck, "--no-plots", "-q"};

@@ -599,7 +599,11 @@ void run_lab(const LabArgs& in) {
     throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
   for (int h : a.hidden)
     if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
-  parse_nonfinite(a.nonfinite);
+  try {
+    parse_nonfinite(a.nonfinite);
+  } catch (const OptionError& e) {
+    throw OptionError(std::string("--nonfinite: ") + e.what());
+  }
   const auto overrides = overrides_of(a, convention);
   if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
 
