@@ -331,3 +331,41 @@ TEST(ResumeCli, BadResumeFilesFailWithOneLineAndWriteNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// --nonfinite on a training set with one sample whose feature overflows float32 (1e300 → inf):
+// (--normalize none keeps it) with one batch of all 33 samples every step's batch holds it, so every gradient is non-finite.
+TEST(NonfiniteCli, EachPolicyOnAnOverflowingSample) {
+  Scratch s;
+  std::string train = "a,b,label\n", test = "a,b,label\n";
+  for (int i = 0; i < 32; ++i) train += std::to_string(i % 2 + 0.25 * (i % 3)) + ",0.5," + std::to_string(i % 2) + "\n";
+  train += "1e300,0.5,1\n";
+  for (int i = 0; i < 8; ++i) test += std::to_string(i % 2) + ",0.5," + std::to_string(i % 2) + "\n";
+  lab_test::write(s / "train.csv", train);
+  lab_test::write(s / "test.csv", test);
+  auto run = [&](const std::string& policy) {
+    return cli({"train", "--dataset", (s / "train.csv").string(), "--test", (s / "test.csv").string(), "--batch-size",
+                "33", "--epochs", "3", "--normalize", "none", "--no-plots", "--out", (s / policy).string(), "--nonfinite", policy},
+               s);
+  };
+  auto r = run("error");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("descent: error: non-finite gradient: parameter 'dense1.weight'", 0), 0u) << r.err;
+  EXPECT_FALSE(fs::exists(s / "error" / "metrics.csv"));
+
+  r = run("skip");  // every step skipped: 3 epochs of one batch
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sgd: 3 steps skipped for non-finite gradients"), std::string::npos) << r.out;
+  auto summary = nlohmann::json::parse(read(s / "skip" / "summary.json"));
+  EXPECT_EQ(summary["runs"][0]["skipped_steps"], 3);
+  EXPECT_EQ(summary["runs"][0]["steps"], 0);
+
+  r = run("zero");  // the sample's NaN reaches all 2x2 weights and 2 biases, each of 3 steps
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sgd: 18 non-finite gradient values zeroed"), std::string::npos) << r.out;
+  summary = nlohmann::json::parse(read(s / "zero" / "summary.json"));
+  EXPECT_EQ(summary["runs"][0]["steps"], 3);
+}
+
+}  // namespace
