@@ -80,4 +80,28 @@ void WeightAverage::swap() {
   swapped_ = !swapped_;
 }
 
+std::vector<double> WeightAverage::state() const {
+  std::vector<double> out{double(n_)};
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    out.insert(out.end(), avg32_[i].begin(), avg32_[i].end());
+    out.insert(out.end(), avg64_[i].begin(), avg64_[i].end());
+  }
+  return out;
+}
+
+void WeightAverage::restore(const std::vector<double>& state) {
+  std::size_t size = 1;
+  for (const Param& p : params_) size += p.size();
+  if (swapped_) throw Error("weight average: restore() while the average is swapped in");
+  if (state.size() != size || !(state[0] >= 0))
+    throw Error("weight average: the saved state holds " + std::to_string(state.size()) + " values, expected " +
+                std::to_string(size));
+  n_ = std::int64_t(state[0]);
+  auto at = state.begin() + 1;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    for (float& x : avg32_[i]) x = float(*at++);
+    for (double& x : avg64_[i]) x = *at++;
+  }
+}
+
 }  // namespace descent

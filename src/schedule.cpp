@@ -275,11 +275,15 @@ ScheduleState Scheduler::state() const {
 
 void Scheduler::load_state(const ScheduleState& state) {
   const ScheduleState mine = this->state();
-  for (const auto& [name, value] : mine) {
+  // Plain pairs, not structured bindings: clang 14 (make fuzz) cannot capture those in lambdas.
+  for (const auto& entry : mine) {
+    const std::string& name = entry.first;
     const bool found = std::any_of(state.begin(), state.end(), [&](const auto& kv) { return kv.first == name; });
     require(found, "saved state lacks '" + name + "' (a different schedule or number of groups?)");
   }
-  for (const auto& [name, value] : state) {
+  for (const auto& entry : state) {
+    const std::string& name = entry.first;
+    const double value = entry.second;
     const bool known = std::any_of(mine.begin(), mine.end(), [&](const auto& kv) { return kv.first == name; });
     require(known, "saved state has an unknown entry '" + name + "'");
     if (name == "steps") n_ = std::int64_t(value);

@@ -3,6 +3,8 @@
 // --init/--dump-params, and bad input giving one line, exit code 2 and no outputs.
 #include <gtest/gtest.h>
 
+#include "metrics_csv.hpp"
+
 #include <filesystem>
 #include <sstream>
 
@@ -18,17 +20,6 @@ using json = nlohmann::json;
 
 // metrics.csv without its seconds column (timings differ from run to run, nothing else may).
 // metrics.csv without its fifth column, seconds (optimizer,epoch,loss,test_accuracy,seconds,lr).
-std::string without_seconds(const std::string& csv) {
-  std::istringstream in(csv);
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    std::size_t fourth = 0;
-    for (int k = 0; k < 4 && fourth != std::string::npos; ++k) fourth = line.find(',', fourth + (k > 0));
-    const std::size_t fifth = line.find(',', fourth + 1);
-    out += line.substr(0, fourth) + line.substr(fifth) + "\n";
-  }
-  return out;
-}
 
 std::size_t lines(const std::string& s) { return std::size_t(std::count(s.begin(), s.end(), '\n')); }
 

@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -14,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "descent/checkpoint.hpp"
 #include "descent/error.hpp"
 #include "descent/lab/dataset.hpp"
 #include "descent/lab/train.hpp"
@@ -227,6 +230,85 @@ json dump(const std::vector<Param>& params) {
   return j;
 }
 
+// ---- checkpoints (train --save/--resume) ------------------------------------------------
+
+// Set by SIGINT/SIGTERM during `train --save`; the loop finishes its step, checkpoints and stops.
+volatile std::sig_atomic_t stop_signal = 0;
+void on_stop_signal(int sig) { stop_signal = sig; }
+
+// The flags a resumed run must repeat, as "--flag value" lines. Free to differ: --epochs,
+// --threads (no effect on the numbers), --out, --quiet, --no-plots, --save, --save-every,
+// --dump-params.
+std::string resume_config(const LabArgs& a) {
+  auto join = [](const auto& list) {
+    std::string s;
+    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    return s;
+  };
+  auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string("(not given)"); };
+  std::string c;
+  auto line = [&](const char* flag, const std::string& value) { c += fmt::format("--{} {}\n", flag, value); };
+  line("optimizer", join(a.optimizers));
+  line("dataset", a.dataset);
+  line("test", a.test);
+  line("label", a.label.value_or("(not given)"));
+  line("normalize", a.normalize);
+  line("batch-size", std::to_string(a.batch_size));
+  line("seed", std::to_string(a.seed));
+  line("convention", a.convention);
+  line("loss", a.loss);
+  line("hidden", join(a.hidden));
+  line("activation", a.activation);
+  line("initializer", a.initializer);
+  line("dtype", a.dtype);
+  line("lr", opt(a.lr));
+  line("beta", opt(a.beta));
+  line("beta1", opt(a.beta1));
+  line("beta2", opt(a.beta2));
+  line("eps", opt(a.eps));
+  std::string flags;
+  for (const auto& [name, text] : a.option_flags) flags += (flags.empty() ? "" : ",") + name + "=" + text;
+  line("option-flags", flags);
+  line("schedule", a.schedule + " per " + a.schedule_unit);
+  line("clip", fmt::format("{} {} {}", a.clip_norm, a.clip_norm_per_tensor, a.clip_value));
+  line("average", fmt::format("ema {}{}", a.ema, a.swa ? " swa" : ""));
+  line("no-decay", join(a.no_decay));
+  line("option", join(a.options));
+  line("init", a.init_file);
+  line("nonfinite", a.nonfinite);
+  return c;
+}
+
+// Loads --resume and checks it was written by `descent train` with the same flags.
+Checkpoint load_resume(const LabArgs& a) {
+  Checkpoint c = Checkpoint::load(a.resume);
+  if (!c.has("cli/config"))
+    throw CheckpointError("checkpoint '" + a.resume + "': not written by descent train --save");
+  const std::string saved = c.text("cli/config"), now = resume_config(a);
+  std::size_t i = 0, j = 0;
+  while (i < saved.size() && j < now.size()) {
+    const std::size_t ei = saved.find('\n', i), ej = now.find('\n', j);
+    const std::string was = saved.substr(i, ei - i), is = now.substr(j, ej - j);
+    if (was != is)
+      throw CheckpointError(fmt::format("--resume {}: the run was started with '{}', not '{}' (only --epochs, "
+                                        "--threads and the output flags may change)",
+                                        a.resume, was, is));
+    i = ei + 1;
+    j = ej + 1;
+  }
+  if (saved != now) throw CheckpointError("checkpoint '" + a.resume + "': its flags are damaged");
+  const auto cursor = c.i64("run/cursor");
+  if (cursor.size() != 2) throw CheckpointError("checkpoint '" + a.resume + "': malformed run/cursor");
+  if (cursor[0] > a.epochs || (cursor[0] == a.epochs && cursor[1] > 0))
+    throw CheckpointError(fmt::format("--resume {}: the run is at epoch {}{}, past --epochs {}", a.resume, cursor[0],
+                                      cursor[1] > 0 ? " (mid-epoch)" : "", a.epochs));
+  const auto state = c.optimizer_state();
+  fmt::print(stderr, "descent: resuming {} after epoch {}{} (step {})\n", a.resume, cursor[0],
+             cursor[1] > 0 ? fmt::format(" and {} steps", cursor[1]) : "",
+             state.groups.empty() ? 0 : state.groups[0].t);
+  return c;
+}
+
 // ---- progress -----------------------------------------------------------------------------
 
 class Progress {
@@ -283,7 +365,8 @@ struct Outcome {
 template <class T>
 Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, Convention convention,
                 const std::map<std::string, Overrides>& overrides,
-                const std::map<std::string, std::vector<double>>& init, Progress& progress) {
+                const std::map<std::string, std::vector<double>>& init, Progress& progress,
+                const Checkpoint* resume) {
   const lab::Data<T> train = lab::to_data<T>(e.train), test = lab::to_data<T>(e.test);
   const lab::Initializer initializer = lab::parse_initializer(a.initializer);
   std::vector<lab::RunResult> runs(a.optimizers.size());
@@ -301,6 +384,17 @@ Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spe
     o.convention = convention;
     o.overrides = overrides.count(o.optimizer) ? overrides.at(o.optimizer) : Overrides{};
     o.threads = optimizer_threads;
+    o.nonfinite = parse_nonfinite(a.nonfinite);
+    o.resume = resume;
+    if (!a.save.empty()) {
+      o.save = [&a, cli_config = resume_config(a)](const Checkpoint& run) {
+        Checkpoint c = run;
+        c.put_text("cli/config", cli_config);
+        c.save(a.save);
+      };
+      o.save_every = a.save_every;
+      o.stop = &stop_signal;
+    }
     runs[k] = lab::train(model, train, test, o, [&](const lab::EpochMetrics&) { progress.epoch_done(o.optimizer); });
     if (a.command == "train") final_params = dump<T>(model.params());
   };
@@ -433,6 +527,9 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
     run["train_seconds"] = r.train_seconds;
     run["cpu_seconds"] = r.cpu_seconds;
     run["seconds_per_step"] = r.train_seconds / double(r.steps);
+    run["nonfinite"] = a.nonfinite;
+    run["skipped_steps"] = r.skipped_steps;
+    run["zeroed_values"] = r.zeroed_values;
     j["runs"].push_back(run);
   }
   return j;
@@ -533,6 +630,9 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dtype", a.dtype, "f32 (as the tutorial) or f64")->capture_default_str();
   cmd->add_option("--out", a.out, "Output directory (default out/" + a.command + ")");
+  cmd->add_option("--nonfinite", a.nonfinite,
+                  "A NaN or infinite gradient: error (stop, naming it), skip (the step) or zero (those values)")
+      ->capture_default_str();
   cmd->add_flag("--no-plots", a.no_plots, "Write the data and the .gp script but do not run gnuplot");
   cmd->add_flag("--quiet,-q", a.quiet, "No progress bar, no table");
 }
@@ -556,7 +656,13 @@ void run_lab(const LabArgs& in) {
     throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
   for (int h : a.hidden)
     if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
+  try {
+    parse_nonfinite(a.nonfinite);
+  } catch (const OptionError& e) {
+    throw OptionError(std::string("--nonfinite: ") + e.what());
+  }
   const auto overrides = overrides_of(a, convention);
+  if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
   lab::check_extras(train_options(a));
 
   // 2. Data and model.
@@ -570,6 +676,9 @@ void run_lab(const LabArgs& in) {
     init = read_init(a.init_file, shape_only.params());
   }
 
+  std::optional<Checkpoint> resume;
+  if (!a.resume.empty()) resume = load_resume(a);
+
   // 3. Outputs: everything must be writable before the first step.
   const fs::path out(a.out);
   prepare_output_dir(out, "--out");
@@ -578,13 +687,29 @@ void run_lab(const LabArgs& in) {
     prepare_output_dir(parent.empty() ? fs::path(".") : parent, "--dump-params");
     if (fs::is_directory(a.dump_params)) throw Error("--dump-params " + a.dump_params + ": is a directory");
   }
+  if (!a.save.empty()) {
+    const fs::path parent = fs::path(a.save).parent_path();
+    prepare_output_dir(parent.empty() ? fs::path(".") : parent, "--save");
+    if (fs::is_directory(a.save)) throw Error("--save " + a.save + ": is a directory");
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+  }
 
   // 4. Train.
   const bool show = !a.quiet && ::isatty(STDERR_FILENO);
   Progress progress(show, std::int64_t(a.epochs) * std::int64_t(a.optimizers.size()));
-  Outcome o = a.dtype == "f32" ? run_all<float>(a, e, spec, convention, overrides, init, progress)
-                               : run_all<double>(a, e, spec, convention, overrides, init, progress);
+  const Checkpoint* from = resume ? &*resume : nullptr;
+  Outcome o = a.dtype == "f32" ? run_all<float>(a, e, spec, convention, overrides, init, progress, from)
+                               : run_all<double>(a, e, spec, convention, overrides, init, progress, from);
   progress.finish();
+  if (o.runs.size() == 1 && o.runs[0].stopped) {  // no other output: it would look complete
+    const int sig = stop_signal;
+    const auto& done = o.runs[0].epochs;
+    fmt::print(stderr, "descent: {}: stopped after step {} (epoch {}); checkpoint written to {} (continue with --resume {})\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", o.runs[0].steps, done.size() + 1, a.save, a.save);
+    std::fflush(stdout);
+    std::exit(128 + sig);
+  }
 
   // 5. Outputs, each written whole.
   write_atomic(out / "metrics.csv", metrics_csv(o.runs));
@@ -598,6 +723,12 @@ void run_lab(const LabArgs& in) {
   const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
   if (!a.quiet) {
     print_table(a, e, spec, o.runs);
+    for (const auto& r : o.runs) {
+      if (r.skipped_steps > 0)
+        fmt::print("{}: {} steps skipped for non-finite gradients (--nonfinite skip)\n", r.optimizer, r.skipped_steps);
+      if (r.zeroed_values > 0)
+        fmt::print("{}: {} non-finite gradient values zeroed (--nonfinite zero)\n", r.optimizer, r.zeroed_values);
+    }
     fmt::print("\nwrote {}/: metrics.csv, summary.json{}{}\n", out.string(),
                plotted ? ", loss.png, accuracy.png (and .svg), plots.gp" : ", plots.gp (no plots drawn)",
                a.dump_params.empty() ? "" : ", and " + a.dump_params);

@@ -39,9 +39,12 @@ struct LabArgs {
   std::string out;
   bool no_plots = false;
   bool quiet = false;
+  std::string nonfinite = "error";  // error, skip or zero (Optimizer::set_nonfinite)
   // descent train only
   std::string init_file;
   std::string dump_params;
+  std::string save, resume;  // checkpoints (docs/checkpoints.md)
+  int save_every = 0;        // epochs; 0: only at the end
 };
 
 // Adds every shared flag to `cmd`, with `args`' values as defaults.

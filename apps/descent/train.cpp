@@ -2,6 +2,7 @@
 // from given parameters and --dump-params FILE to write them at the end, both as a JSON object
 // mapping each parameter name (dense1.weight, dense1.bias, ...) to nested arrays in the shape
 // inputs x outputs (the tutorial's y = x·W + b; PyTorch's Linear.weight is the transpose).
+// --save/--save-every/--resume: checkpoints of the run (docs/checkpoints.md).
 #include <memory>
 
 #include "commands.hpp"
@@ -18,6 +19,12 @@ void add_train(CLI::App& app) {
   add_lab_flags(cmd, *args);
   cmd->add_option("--init", args->init_file, "Start from these parameters (JSON: name -> nested arrays)");
   cmd->add_option("--dump-params", args->dump_params, "Write the final parameters here (the --init format)");
+  cmd->add_option("--save", args->save,
+                  "Write a checkpoint here at the end, every --save-every epochs, and on Ctrl-C/SIGTERM");
+  cmd->add_option("--save-every", args->save_every, "Checkpoint every N epochs (with --save)")
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--resume", args->resume,
+                  "Continue the run of this checkpoint (same flags; --epochs counts from the run's start)");
   cmd->callback([args] { run_lab(*args); });
 }
 

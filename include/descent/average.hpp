@@ -22,6 +22,10 @@ class WeightAverage {
   void swap();    // exchange the averages and the weights
   bool swapped() const { return swapped_; }
   std::int64_t count() const { return n_; }
+  // For checkpoints: the update count, then every average in parameter order, widened to double
+  // (exact for float). restore() checks the length and changes nothing when it is wrong.
+  std::vector<double> state() const;
+  void restore(const std::vector<double>& state);
   // The average of parameter i (the weights it replaced while swapped).
   template <class T>
   std::span<const T> average(std::size_t i) const {

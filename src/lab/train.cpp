@@ -10,6 +10,7 @@
 #include "descent/clip.hpp"
 #include "descent/registry.hpp"
 #include "descent/schedule_spec.hpp"
+#include "run_state.hpp"
 
 namespace descent::lab {
 
@@ -71,6 +72,54 @@ class Extras {
   }
   double last_lr() const { return lr_; }
 
+  // Checkpoints: the scheduler's position (section "schedule") and the weight average
+  // ("average"), so a resumed run goes on with both as the uninterrupted run does.
+  void save(Checkpoint& c) const {
+    if (scheduler_) {
+      std::string names;
+      std::vector<double> values;
+      for (const auto& kv : scheduler_->state()) {
+        names += kv.first + "\n";
+        values.push_back(kv.second);
+      }
+      c.put_text("schedule/names", names);
+      c.put_f64("schedule/values", values);
+    }
+    if (average_) c.put_f64("average", average_->state());
+    c.put_f64("run/lr", {lr_});
+  }
+  void restore(const Checkpoint& c) {
+    auto fail = [&](const std::string& problem) { throw CheckpointError("checkpoint '" + c.source() + "': " + problem); };
+    if (scheduler_) {
+      if (!c.has("schedule/names") || !c.has("schedule/values")) fail("no learning-rate schedule state");
+      const std::string names = c.text("schedule/names");
+      const std::vector<double> values = c.f64("schedule/values");
+      ScheduleState state;
+      std::size_t from = 0;
+      for (double v : values) {
+        const std::size_t end = names.find('\n', from);
+        if (end == std::string::npos) fail("malformed schedule state");
+        state.emplace_back(names.substr(from, end - from), v);
+        from = end + 1;
+      }
+      if (from != names.size()) fail("malformed schedule state");
+      try {
+        scheduler_->load_state(state);
+      } catch (const Error& e) {
+        fail(e.what());
+      }
+    }
+    if (average_) {
+      if (!c.has("average")) fail("no weight-average state");
+      try {
+        average_->restore(c.f64("average"));
+      } catch (const Error& e) {
+        fail(e.what());
+      }
+    }
+    if (c.has("run/lr") && c.f64("run/lr").size() == 1) lr_ = c.f64("run/lr")[0];
+  }
+
  private:
   const TrainOptions& o_;
   Optimizer& optimizer_;
@@ -102,6 +151,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   auto optimizer = make_optimizer(o.optimizer, model.params(), o.convention, o.overrides, o.no_decay);
   optimizer->set_threads(o.threads);
+  optimizer->set_nonfinite(o.nonfinite);
 
   RunResult r;
   r.optimizer = o.optimizer;
@@ -111,13 +161,33 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   const std::span<const int> labels(train.y), test_labels(test.y);
   const ConstView<T> test_x(test.x.data(), test.x.rows(), test.x.cols());
 
+  // Checkpoints: where to start, and a snapshot of the run at a cursor (src/lab/run_state.hpp).
+  const std::string config = o.resume || o.save ? run_config(o, train, test) : "";
+  RunCursor at;
+  if (o.resume) {
+    at = restore_run(*o.resume, *optimizer, r, config, o.epochs, (n + o.batch_size - 1) / o.batch_size);
+    extras.restore(*o.resume);
+  }
+
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const double cpu_start = thread_cpu_seconds();
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    double loss_sum = 0;
-    int batches = 0;
-    for (Eigen::Index begin = 0; begin < n; begin += o.batch_size) {
+  const double wall_before = at.wall_seconds, cpu_before = at.cpu_seconds;
+  auto save = [&](int epoch, std::int64_t batch, double loss_sum) {
+    if (!o.save) return;
+    const RunCursor now{epoch, batch, loss_sum,
+                        wall_before + std::chrono::duration<double>(clock::now() - start).count(),
+                        cpu_before + thread_cpu_seconds() - cpu_start};
+    Checkpoint c = run_checkpoint(*optimizer, r, now, config);
+    extras.save(c);
+    o.save(c);
+  };
+  for (int epoch = at.epoch + 1; epoch <= o.epochs; ++epoch) {
+    double loss_sum = at.loss_sum;
+    std::int64_t batches = at.batch;
+    at.loss_sum = 0;
+    at.batch = 0;
+    for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
       const Eigen::Index rows = std::min(o.batch_size, n - begin);
       const ConstView<T> x(train.x.data() + begin * features, rows, features);
       loss_sum += double(model.train_batch(x, labels.subspan(std::size_t(begin), std::size_t(rows))));
@@ -125,21 +195,31 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
       optimizer->step();
       extras.after_step();
       ++batches;
+      if (o.stop && *o.stop) {
+        save(epoch - 1, batches, loss_sum);
+        r.stopped = true;
+        break;
+      }
     }
-    extras.end_epoch(loss_sum / batches);
+    if (r.stopped) break;
+    extras.end_epoch(loss_sum / double(batches));
     const double accuracy =
         extras.evaluated([&] { return double(model.correct(test_x, test_labels)) / double(test.x.rows()); });
-    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-    r.epochs.push_back({epoch, loss_sum / batches, accuracy, seconds, extras.last_lr()});
+    const double seconds = wall_before + std::chrono::duration<double>(clock::now() - start).count();
+    r.epochs.push_back({epoch, loss_sum / double(batches), accuracy, seconds, extras.last_lr()});
     if (accuracy > r.best_test_accuracy || epoch == 1) {
       r.best_test_accuracy = accuracy;
       r.best_epoch = epoch;
     }
     if (on_epoch) on_epoch(r.epochs.back());
+    if (o.save_every > 0 && epoch % o.save_every == 0 && epoch != o.epochs) save(epoch, 0, 0);
   }
-  r.train_seconds = std::chrono::duration<double>(clock::now() - start).count();
-  r.cpu_seconds = thread_cpu_seconds() - cpu_start;
+  if (!r.stopped) save(o.epochs, 0, 0);
+  r.train_seconds = wall_before + std::chrono::duration<double>(clock::now() - start).count();
+  r.cpu_seconds = cpu_before + thread_cpu_seconds() - cpu_start;
   r.steps = optimizer->t();
+  r.skipped_steps = optimizer->skipped_steps();
+  r.zeroed_values = optimizer->zeroed_values();
   return r;
 }
 

@@ -270,7 +270,7 @@ void RuleOptimizer<Rule>::step() {
 template <class Rule>
 void RuleOptimizer<Rule>::prepare_tensors() {
   if constexpr (NeedsSums<Rule>) {
-    constexpr std::size_t width = Rule::sums;
+    static constexpr std::size_t width = Rule::sums;  // static: clang 14 would need it captured
     // One chunk's sums: the same prelude and slots as the update, read-only.
     auto body = [](void* self_, std::size_t param, std::size_t begin, std::size_t end, double* out) {
       auto* self = static_cast<RuleOptimizer*>(self_);

@@ -2,6 +2,7 @@
 // The tutorial's training loop: fixed batches in data order (32, 32, 32, 24 for iris's 120
 // training samples), one optimizer step per batch, and per epoch the mean of the batch losses
 // and the accuracy on the test set.
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -10,7 +11,12 @@
 
 #include "descent/lab/dataset.hpp"
 #include "descent/lab/model.hpp"
+#include "descent/optimizer.hpp"
 #include "descent/options.hpp"
+
+namespace descent {
+class Checkpoint;
+}
 
 namespace descent::lab {
 
@@ -40,6 +46,18 @@ struct TrainOptions {
   double ema = 0;                  // > 0: test with an EMA of the weights of this decay, updated every step
   bool swa = false;                // test with the running mean of the weights after each epoch (SWA)
   std::vector<std::string> no_decay;  // parameter name patterns kept from weight decay
+
+  NonFinite nonfinite = NonFinite::error;  // Optimizer::set_nonfinite
+
+  // Checkpoints (docs/checkpoints.md). `resume`: continue the run a checkpoint of this loop
+  // holds, from its epoch/batch cursor (`epochs` still counts from the run's start), to the
+  // same numbers the uninterrupted run reaches. `save` (when set) gets a checkpoint every
+  // `save_every` epochs (0: never), at the end, and when `*stop` is non-zero after a step
+  // (a signal handler's flag), which then ends the run early with RunResult::stopped.
+  const Checkpoint* resume = nullptr;
+  std::function<void(const Checkpoint&)> save;
+  int save_every = 0;
+  const volatile std::sig_atomic_t* stop = nullptr;
 };
 
 struct EpochMetrics {
@@ -64,6 +82,9 @@ struct RunResult {
   double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
   double best_test_accuracy = 0;
   int best_epoch = 0;  // the first epoch that reached best_test_accuracy
+  bool stopped = false;           // ended early by TrainOptions::stop (epochs is then incomplete)
+  std::int64_t skipped_steps = 0;  // steps skipped for non-finite gradients (NonFinite::skip)
+  std::int64_t zeroed_values = 0;  // gradient values zeroed (NonFinite::zero)
 };
 
 // Checks the extras (schedule spec, clipping, averaging) without training: throws OptionError.
