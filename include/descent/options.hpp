@@ -54,6 +54,21 @@ struct Common {
   }
 };
 
+// β1, β2 and ε of the Adam family (Adam, Adamax, NAdam, RAdam, LAMB), declared once: the
+// first moment's decay, the second moment's, and the ε that keeps the divisor off zero.
+struct Moments {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+
+  template <class F>
+  void fields(F&& f) {
+    f("beta1", beta1, unit_interval_open_right());
+    f("beta2", beta2, unit_interval_open_right());
+    f("eps", eps, at_least(0));
+  }
+};
+
 // Checks every field of `o` against its range; throws OptionError naming rule, option, value
 // and range. Cross-field rules live in the options' own check().
 template <class Options>

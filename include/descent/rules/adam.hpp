@@ -15,19 +15,14 @@
 
 namespace descent {
 
-struct AdamOptions : Common {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
+struct AdamOptions : Common, Moments {
   bool eps_hat = false;  // ε added to sqrt(V_t) before the bias correction (Keras)
   bool amsgrad = false;
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    Moments::fields(f);
     f("eps_hat", eps_hat);
     f("amsgrad", amsgrad);
   }

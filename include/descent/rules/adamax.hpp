@@ -16,19 +16,14 @@
 
 namespace descent {
 
-struct AdamaxOptions : Common {
+struct AdamaxOptions : Common, Moments {
   AdamaxOptions() { lr = 2e-3; }
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
   bool eps_inside_max = true;  // max(β2·u, |g| + ε) (PyTorch) instead of m / (u + ε) (Keras)
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    Moments::fields(f);
     f("eps_inside_max", eps_inside_max);
   }
 

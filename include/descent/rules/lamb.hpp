@@ -17,18 +17,14 @@
 
 namespace descent {
 
-struct LambOptions : Common {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-6;
+struct LambOptions : Common, Moments {
+  LambOptions() { eps = 1e-6; }
   double trust_decay = 0.0;  // λ inside r_t, under the trust ratio (the paper's weight decay)
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    Moments::fields(f);
     f("trust_decay", trust_decay, at_least(0));
   }
 

@@ -22,20 +22,15 @@
 
 namespace descent {
 
-struct NAdamOptions : Common {
+struct NAdamOptions : Common, Moments {
   NAdamOptions() { lr = 2e-3; }
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
   double momentum_decay = 4e-3;  // ψ
   bool extra_mu = false;         // Π_{t+1} = Π_t·μ_t·μ_{t+1}, as torch 1.13's single-tensor path
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    Moments::fields(f);
     f("momentum_decay", momentum_decay, at_least(0));
     f("extra_mu", extra_mu);
   }

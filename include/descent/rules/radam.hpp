@@ -18,17 +18,12 @@
 
 namespace descent {
 
-struct RAdamOptions : Common {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
+struct RAdamOptions : Common, Moments {
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    Moments::fields(f);
   }
 
   static RAdamOptions preset(Convention c);
