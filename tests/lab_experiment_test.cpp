@@ -2,6 +2,7 @@
 // 30 test, dense 4→3 + softmax, MSE, batch 32, lr 0.1 (the seed convention), 500 epochs.
 #include <gtest/gtest.h>
 
+#include "lab_support.hpp"
 #include "descent/lab/train.hpp"
 #include "descent/registry.hpp"
 
@@ -9,16 +10,7 @@ namespace {
 
 using namespace descent::lab;
 
-struct Tutorial {
-  Data<float> train, test;
-  Tutorial() {
-    Dataset d = iris();
-    Rng order(116, Stream::data_order);
-    shuffle(d, order);
-    auto [a, b] = split_tail(d, 30);
-    train = to_data<float>(a);
-    test = to_data<float>(b);
-  }
+struct Tutorial : lab_test::TutorialIris {
   RunResult run(const std::string& optimizer, int epochs = 500, std::uint64_t seed = 116) {
     Model<float> model(ModelSpec{}, 32);
     Rng init(seed, Stream::initialization);

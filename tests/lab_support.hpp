@@ -12,7 +12,25 @@
 #include <string>
 #include <vector>
 
+#include "descent/lab/dataset.hpp"
+#include "descent/lab/random.hpp"
+#include "descent/lab/train.hpp"
+
 namespace lab_test {
+
+// The tutorial's split of iris: shuffled with seed 116, the last 30 samples test.
+struct TutorialIris {
+  descent::lab::Data<float> train, test;
+  TutorialIris() {
+    using namespace descent::lab;
+    Dataset d = iris();
+    Rng order(116, Stream::data_order);
+    shuffle(d, order);
+    auto [a, b] = split_tail(d, 30);
+    train = to_data<float>(a);
+    test = to_data<float>(b);
+  }
+};
 
 inline nlohmann::json golden(const std::string& name) {
   std::ifstream in(std::string(DESCENT_GOLDEN_DIR) + "/lab/" + name);

@@ -33,17 +33,7 @@ using lab_test::Scratch;
 const char* const optimizers[] = {"sgd", "sgdm", "adagrad", "rmsprop", "adam"};
 const char* const conventions[] = {"seed", "pytorch", "keras"};
 
-struct Iris {
-  Data<float> train, test;
-  Iris() {
-    Dataset d = iris();
-    Rng order(116, Stream::data_order);
-    shuffle(d, order);
-    auto [a, b] = split_tail(d, 30);
-    train = to_data<float>(a);
-    test = to_data<float>(b);
-  }
-};
+using Iris = lab_test::TutorialIris;
 
 struct Outcome {
   RunResult result;
