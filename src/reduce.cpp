@@ -8,32 +8,38 @@
 
 namespace descent::detail {
 
-std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int threads, std::size_t width,
-                               void (*body)(void*, std::size_t, std::size_t, std::size_t, double*), void* self) {
-  // The chunk list depends on the sizes only.
-  struct Chunk {
-    std::size_t param, begin, end;
-  };
-  std::vector<Chunk> chunks;
+const std::vector<double>& sum_chunks(SumBuffers& buf, const std::vector<std::size_t>& offsets, int threads,
+                                      std::size_t width,
+                                      void (*body)(void*, std::size_t, std::size_t, std::size_t, double*), void* self) {
+  // The chunk list depends on the sizes only; assign/clear keep the buffers' capacity.
+  auto& chunks = buf.chunks;
+  chunks.clear();
   for (std::size_t p = 0; p + 1 < offsets.size(); ++p) {
     const std::size_t n = offsets[p + 1] - offsets[p];
     for (std::size_t b = 0; b < n; b += sum_chunk) chunks.push_back({p, b, std::min(n, b + sum_chunk)});
   }
-  std::vector<double> partial(chunks.size() * width, 0.0);
+  buf.partial.assign(chunks.size() * width, 0.0);
   int n = 1;
 #ifdef _OPENMP
   n = threads > 0 ? threads : omp_get_max_threads();
 #endif
   n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(chunks.size(), 1)));
   const long count = long(chunks.size());
+  double* partial = buf.partial.data();
 #pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
   for (long c = 0; c < count; ++c)
     body(self, chunks[std::size_t(c)].param, chunks[std::size_t(c)].begin, chunks[std::size_t(c)].end,
-         partial.data() + std::size_t(c) * width);
-  std::vector<double> sums((offsets.size() - 1) * width, 0.0);
+         partial + std::size_t(c) * width);
+  buf.sums.assign((offsets.size() - 1) * width, 0.0);
   for (std::size_t c = 0; c < chunks.size(); ++c)
-    for (std::size_t j = 0; j < width; ++j) sums[chunks[c].param * width + j] += partial[c * width + j];
-  return sums;
+    for (std::size_t j = 0; j < width; ++j) buf.sums[chunks[c].param * width + j] += partial[c * width + j];
+  return buf.sums;
+}
+
+std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int threads, std::size_t width,
+                               void (*body)(void*, std::size_t, std::size_t, std::size_t, double*), void* self) {
+  SumBuffers buf;
+  return sum_chunks(buf, offsets, threads, width, body, self);
 }
 
 template <class T>

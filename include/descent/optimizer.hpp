@@ -13,6 +13,7 @@
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/rules/rule.hpp"
+#include "descent/detail/reduce.hpp"
 #include "descent/state.hpp"
 
 namespace descent {
@@ -203,6 +204,7 @@ class RuleOptimizer final : public Optimizer {
   // Rules that need per-tensor sums (detail/driver.hpp, NeedsSums) get one Step per parameter.
   std::vector<typename Rule::template Step<float>> tensor32_;
   std::vector<typename Rule::template Step<double>> tensor64_;
+  detail::SumBuffers sum_buffers_;  // the per-tensor sums' workspace, reused every step
   void prepare_tensors();
 };
 

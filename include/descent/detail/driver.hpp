@@ -308,7 +308,7 @@ void RuleOptimizer<Rule>::prepare_tensors() {
       if (p.dtype() == DType::f32) go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
       else go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
     };
-    const std::vector<double> sums = detail::sum_chunks(offsets_, reference_ ? 1 : threads_, width, body, this);
+    const std::vector<double>& sums = detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
     tensor32_.resize(params_.size());
     tensor64_.resize(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -13,6 +13,19 @@ inline constexpr std::size_t sum_chunk = 1 << 14;
 // Calls body(self, param, begin, end, out) for every chunk [begin, end) of every parameter
 // (offsets: prefix sums of the parameters' sizes), on up to `threads` threads (0: OpenMP's
 // default); `out` receives the chunk's `width` sums. Returns sums[param·width + j].
+// Buffers sum_chunks fills; kept by the caller so a step reuses them instead of allocating.
+struct SumBuffers {
+  struct Chunk {
+    std::size_t param, begin, end;
+  };
+  std::vector<Chunk> chunks;
+  std::vector<double> partial, sums;
+};
+const std::vector<double>& sum_chunks(SumBuffers& buffers, const std::vector<std::size_t>& offsets, int threads,
+                                      std::size_t width,
+                                      void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end,
+                                                   double* out),
+                                      void* self);
 std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int threads, std::size_t width,
                                void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end,
                                             double* out),
