@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 SANITIZE_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds
+.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds format format-check
 
 all: build
 
@@ -61,6 +61,15 @@ goldens:
 	/usr/bin/python3 tests/golden/generate.py
 	/usr/bin/python3 tests/golden/lab/generate_step.py
 	/usr/bin/python3 tests/golden/lab/generate_rng.py
+
+# Every C++ file of ours in clang-format's style (.clang-format); CI fails on any difference.
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h')
+format:
+	@scripts/setup.sh format
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@scripts/setup.sh format
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

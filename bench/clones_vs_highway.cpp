@@ -28,9 +28,9 @@ struct Arrays {
 
 const descent::rules::Prelude<float> prelude{};
 const Adam::Step<float> step = Adam::prepare<float>(descent::AdamOptions{}, 3, 1e-3);
-const descent_bench::AdamScalars scalars{prelude.sign,          prelude.l2,   prelude.keep,  step.beta1,
-                                         step.one_minus_beta1, step.beta2,   step.one_minus_beta2,
-                                         step.lr_hat,          step.inv_sqrt_bc2, step.eps};
+const descent_bench::AdamScalars scalars{prelude.sign,         prelude.l2, prelude.keep,         step.beta1,
+                                         step.one_minus_beta1, step.beta2, step.one_minus_beta2, step.lr_hat,
+                                         step.inv_sqrt_bc2,    step.eps};
 
 void clones(Arrays& a, std::size_t n) {
   float* s[2] = {a.m.data() + 1, a.v.data() + 1};
@@ -71,9 +71,7 @@ void run(benchmark::State& state) {
   state.SetItemsProcessed(std::int64_t(state.iterations() * n));
 }
 
-void sizes(benchmark::internal::Benchmark* b) {
-  b->Arg(1000)->Arg(4000)->Arg(30000)->Arg(300000)->Arg(10'000'000);
-}
+void sizes(benchmark::internal::Benchmark* b) { b->Arg(1000)->Arg(4000)->Arg(30000)->Arg(300000)->Arg(10'000'000); }
 
 }  // namespace
 

@@ -4,10 +4,10 @@
 // does not use this file: its rules stay written once, as scalar math.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "hwy_adam.cpp"
+#include "hwy_adam.hpp"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-
-#include "hwy_adam.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace descent_bench::HWY_NAMESPACE {
@@ -38,11 +38,13 @@ void AdamLoop(const AdamScalars& k, float* HWY_RESTRICT w, const float* HWY_REST
   };
   std::size_t i = 0;
   for (; i + lanes <= n; i += lanes)
-    body(i, [&](const float* p) { return hn::LoadU(d, p); }, [&](float* p, auto x) { hn::StoreU(x, d, p); });
+    body(
+        i, [&](const float* p) { return hn::LoadU(d, p); }, [&](float* p, auto x) { hn::StoreU(x, d, p); });
   if (i < n) {  // the tail: masked loads and stores of the last partial vector
     const auto live = hn::FirstN(d, n - i);
-    body(i, [&](const float* p) { return hn::MaskedLoad(live, d, p); },
-         [&](float* p, auto x) { hn::BlendedStore(x, live, d, p); });
+    body(
+        i, [&](const float* p) { return hn::MaskedLoad(live, d, p); },
+        [&](float* p, auto x) { hn::BlendedStore(x, live, d, p); });
   }
 }
 

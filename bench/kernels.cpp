@@ -8,15 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "descent/detail/roofline.hpp"
 #include "descent/registry.hpp"
+#include "roofline/roofline.hpp"
 
 namespace {
 
 struct Setup {
   std::vector<float> w, g;
   std::unique_ptr<descent::Optimizer> opt;
-  std::vector<descent::detail::Stream> streams;
+  std::vector<descent::bench::Stream> streams;
   int slots = 0;
 
   Setup(const std::string& rule, std::size_t n) : w(n), g(n) {
@@ -25,7 +25,7 @@ struct Setup {
       g[i] = 0.01f * float(int(i * 7 % 1999) - 999) / 999.0f;
     }
     opt = descent::make_optimizer(rule, {descent::Param("w", std::span(w), std::span<const float>(g))});
-    descent::detail::Stream s{w.data(), g.data(), {}, n};
+    descent::bench::Stream s{w.data(), g.data(), {}, n};
     for (std::string_view name : opt->slot_names())
       if (descent::SlotView v = opt->state(0, name)) s.slots[slots++] = static_cast<float*>(const_cast<void*>(v.data));
     streams.push_back(s);
@@ -43,7 +43,7 @@ void step(benchmark::State& state, const std::string& rule) {
 void roofline(benchmark::State& state, const std::string& rule) {
   Setup s(rule, std::size_t(state.range(0)));
   volatile float one = 1.0f, zero = 0.0f;  // runtime constants: x = 1·x + 0·g keeps the values
-  for (auto _ : state) descent::detail::roofline_pass(s.streams, s.slots, 0, one, zero);
+  for (auto _ : state) descent::bench::roofline_pass(s.streams, s.slots, 0, one, zero);
   state.SetBytesProcessed(std::int64_t(state.iterations() * s.bytes_per_step()));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }

@@ -42,14 +42,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::vector<double> w(6, 0.5), g(6, 0.25);
   std::vector<float> b(3, 1.0f), gb(3, -1.0f);
-  const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}), Param("b", std::span(b), std::span(gb))};
+  const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}),
+                                  Param("b", std::span(b), std::span(gb))};
   for (const std::string& name : c.names()) {
     switch (c.type(name)) {
-      case Checkpoint::Type::bytes: c.bytes(name); break;
-      case Checkpoint::Type::text: c.text(name); break;
-      case Checkpoint::Type::i64: may_reject([&] { c.i64(name); }); break;
-      case Checkpoint::Type::f64: may_reject([&] { c.f64(name); }); break;
-      case Checkpoint::Type::tensor: may_reject([&] { c.tensor(name); }); break;
+      case Checkpoint::Type::bytes:
+        c.bytes(name);
+        break;
+      case Checkpoint::Type::text:
+        c.text(name);
+        break;
+      case Checkpoint::Type::i64:
+        may_reject([&] { c.i64(name); });
+        break;
+      case Checkpoint::Type::f64:
+        may_reject([&] { c.f64(name); });
+        break;
+      case Checkpoint::Type::tensor:
+        may_reject([&] { c.tensor(name); });
+        break;
       case Checkpoint::Type::optimizer:
         for (std::string_view rule : {"sgdm", "adam", "rmsprop", "adagrad"}) {
           auto opt = make_optimizer(rule, params);

@@ -1,8 +1,8 @@
 // The training lab's CSV reader (descent train --dataset FILE) on arbitrary bytes: it must
 // return a consistent data set or throw descent::Error, never crash, hang or leak. The first
 // byte picks the --label (last column, first, second, a header name); the rest is the file.
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   };
   std::vector<double> w{0.5, -1, 2, 0.25, 1, -0.5}, g{0.1, 0.2, -0.3, 0.4, 0, -0.1};
   std::vector<float> b{1, 2, 3}, gb{-1, 0.5f, 0};
-  const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}), Param("b", std::span(b), std::span(gb))};
+  const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}),
+                                  Param("b", std::span(b), std::span(gb))};
   for (std::string_view name : {"sgdm", "adam", "rmsprop", "adagrad"}) {
     auto opt = make_optimizer(name, params);
     opt->step();

@@ -3,12 +3,16 @@
 #   scripts/setup.sh          what building, testing and the demo need
 #   scripts/setup.sh torch    also PyTorch, NumPy and scikit-learn (goldens and benchmarks)
 #   scripts/setup.sh fuzz     also clang and its libFuzzer/sanitizer runtimes (make fuzz)
+#   scripts/setup.sh format   also clang-format (make format-check)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time)
 if [[ "${1:-}" == torch ]]; then
   packages+=(python3 python3-torch python3-numpy python3-sklearn)
+fi
+if [[ "${1:-}" == format ]]; then
+  packages+=(clang-format)
 fi
 if [[ "${1:-}" == fuzz ]]; then
   packages+=(clang-14 libclang-rt-14-dev)

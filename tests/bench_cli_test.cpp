@@ -1,11 +1,11 @@
 // `descent bench` as a command: its JSON contract and its bad-input errors. (Its speed is
 // measured by running it, never asserted here.)
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 

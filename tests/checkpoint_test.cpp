@@ -1,5 +1,7 @@
 // Checkpoints: the CRC against published check values, exact resume for every optimizer and
 // convention, every rejection (message and "nothing changed"), and crashes mid-write.
+#include "descent/checkpoint.hpp"
+
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,7 +17,6 @@
 #include <sstream>
 
 #include "descent/atomic_file.hpp"
-#include "descent/checkpoint.hpp"
 #include "descent/crc32c.hpp"
 #include "descent/descent.hpp"
 
@@ -204,7 +205,9 @@ TEST(Checkpoint, ByteLayoutIsTheDocumentedOne) {
   le(payload, 6, 4), payload += "cursor", le(payload, 3, 1), le(payload, 16, 8);
   le(payload, 3, 8), le(payload, std::uint64_t(-1), 8);
   le(payload, 4, 4), payload += "note", le(payload, 2, 1), le(payload, 2, 8), payload += "hi";
-  std::string expected = "\x89" "DSC\r\n\x1a\n";
+  std::string expected =
+      "\x89"
+      "DSC\r\n\x1a\n";
   le(expected, 1, 4);  // version
   le(expected, 0, 4);  // flags
   le(expected, payload.size(), 8);
@@ -456,8 +459,9 @@ TEST(CheckpointRejects, AnotherOptimizerOrOtherParameters) {
   {  // AMSGrad keeps a slot plain Adam does not
     Model m;
     expect_rejected(with(checkpoint_of("adam", m.params(), 3, {{"amsgrad", "true"}})),
-                    prefix + "adam: group 0 options keep other state slots than this optimizer's (e.g. momentum, "
-                             "amsgrad, centered)");
+                    prefix +
+                        "adam: group 0 options keep other state slots than this optimizer's (e.g. momentum, "
+                        "amsgrad, centered)");
   }
 }
 
@@ -636,7 +640,8 @@ TEST(CheckpointCrash, FullTmpfsLeavesThePreviousCheckpointAndNoTemporary) {
   });
   ASSERT_TRUE(WIFEXITED(status));
   if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: other error, 4: no error, 5: previous changed, 6: not loadable, 7: leftovers";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "3: other error, 4: no error, 5: previous changed, 6: not loadable, 7: leftovers";
 }
 
 TEST(CheckpointCrash, UnwritableDirectoryIsOneLineAndNoFile) {
@@ -646,7 +651,8 @@ TEST(CheckpointCrash, UnwritableDirectoryIsOneLineAndNoFile) {
     save_optimizer(*t.opt, p);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("cannot write '" + p.string() + "': cannot create a temporary file in", 0), 0u)
+    EXPECT_EQ(std::string(e.what()).rfind("cannot write '" + p.string() + "': cannot create a temporary file in", 0),
+              0u)
         << e.what();
   }
 }

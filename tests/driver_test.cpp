@@ -159,7 +159,7 @@ class FastMatchesReference : public ::testing::TestWithParam<Variant> {};
 template <class T>
 void sweep(const Variant& v) {
   // Every length through 67 covers the vector tails of every SIMD width (up to 16 floats) several
-  // times over; 100003 (odd, > 2·32768) is split between 2 threads (src/optimizer.cpp, min_share).
+  // times over; 100003 (odd, > 2·32768) is split between 2 threads (src/core/optimizer.cpp, min_share).
   std::vector<std::size_t> lengths;
   for (std::size_t n = 0; n <= 67; ++n) lengths.push_back(n);
   lengths.push_back(1000);

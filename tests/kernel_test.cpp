@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "descent/detail/roofline.hpp"
 #include "descent/registry.hpp"
+#include "roofline/roofline.hpp"
 
 namespace {
 
@@ -155,7 +155,7 @@ TEST(Kernel, ManySmallTensorsMatchReference) {
 TEST(Roofline, PassAppliesItsFormulaToEveryElement) {
   const std::vector<std::size_t> sizes{5, 70000, 3, 40000};
   std::vector<std::vector<float>> w, g, s0, s1;
-  std::vector<descent::detail::Stream> streams;
+  std::vector<descent::bench::Stream> streams;
   for (std::size_t n : sizes) {
     w.emplace_back(n, 1.0f);
     g.emplace_back(n, 0.5f);
@@ -164,8 +164,8 @@ TEST(Roofline, PassAppliesItsFormulaToEveryElement) {
   }
   for (std::size_t i = 0; i < sizes.size(); ++i)
     streams.push_back({w[i].data(), g[i].data(), {s0[i].data(), s1[i].data(), nullptr}, sizes[i]});
-  descent::detail::roofline_pass(streams, 2, 2, 3.0f, 2.0f);  // x = 3x + 2g = 3x + 1
-  descent::detail::roofline_pass(streams, 2, 1, 1.0f, 0.0f);  // leaves every value as it is
+  descent::bench::roofline_pass(streams, 2, 2, 3.0f, 2.0f);  // x = 3x + 2g = 3x + 1
+  descent::bench::roofline_pass(streams, 2, 1, 1.0f, 0.0f);  // leaves every value as it is
   for (std::size_t i = 0; i < sizes.size(); ++i)
     for (std::size_t j = 0; j < sizes[i]; ++j) {
       ASSERT_EQ(w[i][j], 4.0f);

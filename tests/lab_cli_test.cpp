@@ -3,12 +3,11 @@
 // --init/--dump-params, and bad input giving one line, exit code 2 and no outputs.
 #include <gtest/gtest.h>
 
-#include "metrics_csv.hpp"
-
 #include <filesystem>
 #include <sstream>
 
 #include "lab_support.hpp"
+#include "metrics_csv.hpp"
 
 namespace {
 

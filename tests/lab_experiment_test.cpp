@@ -2,9 +2,9 @@
 // 30 test, dense 4→3 + softmax, MSE, batch 32, lr 0.1 (the seed convention), 500 epochs.
 #include <gtest/gtest.h>
 
-#include "lab_support.hpp"
 #include "descent/lab/train.hpp"
 #include "descent/registry.hpp"
+#include "lab_support.hpp"
 
 namespace {
 

@@ -43,8 +43,8 @@ std::vector<Row> metrics(const fs::path& dir) {
 
 // A short iris run of sgd (lr 0.1, 4 steps per epoch) with `extra` flags; its metrics.
 std::vector<Row> train(const Scratch& s, const std::string& name, std::vector<std::string> extra, int epochs = 6) {
-  std::vector<std::string> args{"train", "--epochs", std::to_string(epochs), "--no-plots", "-q", "--out",
-                                (s / name).string()};
+  std::vector<std::string> args{"train", "--epochs", std::to_string(epochs), "--no-plots",
+                                "-q",    "--out",    (s / name).string()};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = cli(args, s);
   EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
@@ -74,9 +74,11 @@ TEST(LabFamily, SchedulesSetTheRateOfTheirClosedForm) {
       {{"--schedule", "warmup:steps=2+cosine:t_max=4"},
        {0.01, 0.055, 0.1, 0.05 * (1 + std::cos(pi / 4)), 0.05, 0.05 * (1 + std::cos(3 * pi / 4))}},
       {{"--schedule", "cosine:t_max=4*constant:factor=0.5,steps=2"},
-       {0.05, 0.025 * (1 + std::cos(pi / 4)), 0.05, 0.05 * (1 + std::cos(3 * pi / 4)), 0.0, 0.05 * (1 + std::cos(5 * pi / 4))}},
+       {0.05, 0.025 * (1 + std::cos(pi / 4)), 0.05, 0.05 * (1 + std::cos(3 * pi / 4)), 0.0,
+        0.05 * (1 + std::cos(5 * pi / 4))}},
       // Per step: the rate of an epoch's last step, n = 4·epoch − 1 steps done before it.
-      {{"--schedule", "step:size=4,gamma=0.5", "--schedule-unit", "step"}, {0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125}},
+      {{"--schedule", "step:size=4,gamma=0.5", "--schedule-unit", "step"},
+       {0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125}},
       {{"--schedule", "poly:steps=24,power=2", "--schedule-unit", "step"},
        {0.1 * std::pow(21.0 / 24, 2), 0.1 * std::pow(17.0 / 24, 2), 0.1 * std::pow(13.0 / 24, 2),
         0.1 * std::pow(9.0 / 24, 2), 0.1 * std::pow(5.0 / 24, 2), 0.1 * std::pow(1.0 / 24, 2)}},
@@ -87,7 +89,8 @@ TEST(LabFamily, SchedulesSetTheRateOfTheirClosedForm) {
   for (const Case& c : cases) {
     const auto rows = train(s, "run" + std::to_string(k++), c.flags);
     ASSERT_EQ(rows.size(), c.lr.size()) << c.flags[1];
-    for (std::size_t e = 0; e < rows.size(); ++e) EXPECT_NEAR(rows[e].lr, c.lr[e], 1e-15) << c.flags[1] << " epoch " << e + 1;
+    for (std::size_t e = 0; e < rows.size(); ++e)
+      EXPECT_NEAR(rows[e].lr, c.lr[e], 1e-15) << c.flags[1] << " epoch " << e + 1;
     EXPECT_NE(column(rows, &Row::loss), column(plain, &Row::loss)) << c.flags[1];  // the rate reached the steps
   }
   // The summary's options keep the base rate the schedule scales (run3: the warm-up from 0.01).
@@ -146,7 +149,8 @@ TEST(LabFamily, NoDecayPatternsKeepParametersFromWeightDecay) {
   const auto plain = column(train(s, "plain", {}), &Row::loss);
   const auto decayed = column(train(s, "decayed", {"--weight-decay", "0.5"}), &Row::loss);
   const auto bias_kept = column(train(s, "bias", {"--weight-decay", "0.5", "--no-decay", "*.bias"}), &Row::loss);
-  const auto all_kept = column(train(s, "all", {"--weight-decay", "0.5", "--no-decay", "*.bias,dense?.weight"}), &Row::loss);
+  const auto all_kept =
+      column(train(s, "all", {"--weight-decay", "0.5", "--no-decay", "*.bias,dense?.weight"}), &Row::loss);
   EXPECT_NE(decayed, plain);
   EXPECT_NE(bias_kept, decayed);
   EXPECT_NE(bias_kept, plain);
@@ -156,10 +160,10 @@ TEST(LabFamily, NoDecayPatternsKeepParametersFromWeightDecay) {
 TEST(LabFamily, CompareTakesTheNewOptimizersAndTheirFlags) {
   Scratch s;
   const auto out = s / "out";
-  const auto r = cli({"compare", "--optimizers", "nesterov,adamw,amsgrad,adamax,nadam,radam,adadelta,lion,lamb",
-                      "--epochs", "3", "--momentum-decay", "0.01", "--schedule", "cosine:t_max=3", "--no-plots",
-                      "-q", "--out", out.string()},
-                     s);
+  const auto r =
+      cli({"compare", "--optimizers", "nesterov,adamw,amsgrad,adamax,nadam,radam,adadelta,lion,lamb", "--epochs", "3",
+           "--momentum-decay", "0.01", "--schedule", "cosine:t_max=3", "--no-plots", "-q", "--out", out.string()},
+          s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json summary = json::parse(read(out / "summary.json"));
   ASSERT_EQ(summary["runs"].size(), 9u);
@@ -195,9 +199,8 @@ TEST(LabFamily, BadSchedulesGiveOneLineAndExitTwo) {
     EXPECT_NE(r.err.find(message), std::string::npos) << "expected '" << message << "' in: " << r.err;
     EXPECT_FALSE(fs::exists(s / "out" / "metrics.csv")) << spec;
   }
-  const auto r = cli({"train", "--schedule", "plateau:patience=3", "--schedule-unit", "step", "--out",
-                      (s / "out").string()},
-                     s);
+  const auto r =
+      cli({"train", "--schedule", "plateau:patience=3", "--schedule-unit", "step", "--out", (s / "out").string()}, s);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("plateau is fed the epoch loss"), std::string::npos) << r.err;
 }

@@ -57,8 +57,9 @@ struct TwoParams {
   std::vector<double> b = values<double>(6, 3), gb = values<double>(6, 4);
   std::unique_ptr<Optimizer> opt;
   explicit TwoParams(std::string_view name = "adam") {
-    opt = make_optimizer(name, {Param("a", std::span(a), std::span(ga)), Param("b", std::span(b), std::span(gb), {2, 3})},
-                         Convention::pytorch);
+    opt =
+        make_optimizer(name, {Param("a", std::span(a), std::span(ga)), Param("b", std::span(b), std::span(gb), {2, 3})},
+                       Convention::pytorch);
     opt->step();  // some state to protect
   }
 };
@@ -174,8 +175,8 @@ TEST(NonFinite, FoundInEveryShareAndDtype) {
         opt.step();
         ADD_FAILURE();
       } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  "non-finite gradient: parameter 'w' has nan at index " + std::to_string(at) + "; the step was not taken");
+        EXPECT_EQ(std::string(e.what()), "non-finite gradient: parameter 'w' has nan at index " + std::to_string(at) +
+                                             "; the step was not taken");
       }
       g[at] = keep;
       EXPECT_EQ(opt.t(), 0);

@@ -4,8 +4,6 @@
 // and unwritable --save paths fail before anything is written.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "metrics_csv.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,6 +15,7 @@
 #include "descent/checkpoint.hpp"
 #include "descent/lab/train.hpp"
 #include "lab_support.hpp"
+#include "metrics_csv.hpp"
 
 extern char** environ;
 
@@ -95,8 +94,9 @@ TEST(Resume, SchedulesAndWeightAveragesResumeExactly) {
     double ema;
     bool swa;
   };
-  for (const Case& c : {Case{"plateau:factor=0.5,patience=0", false, 0, false}, Case{"cosine:t_max=24", true, 0.9, false},
-                        Case{"exp:decay=0.5,decay_steps=2", false, 0, true}}) {
+  for (const Case& c :
+       {Case{"plateau:factor=0.5,patience=0", false, 0, false}, Case{"cosine:t_max=24", true, 0.9, false},
+        Case{"exp:decay=0.5,decay_steps=2", false, 0, true}}) {
     TrainOptions o;
     o.optimizer = "adam";
     o.epochs = 6;
@@ -217,7 +217,6 @@ TEST(Resume, RefusesAnotherRunsCheckpointAndChangesNothing) {
 
 // ---- descent train --save / --resume ------------------------------------------------------
 
-
 TEST(ResumeCli, AfterAnEpochEveryOptimizerAndConvention) {
   Scratch s;
   for (const char* optimizer : optimizers)
@@ -239,7 +238,8 @@ TEST(ResumeCli, AfterAnEpochEveryOptimizerAndConvention) {
       ASSERT_EQ(r.exit_code, 0) << tag << ": " << r.err;
       EXPECT_NE(r.err.find("resuming " + (s / "ck").string() + " after epoch 3 (step 12)"), std::string::npos) << r.err;
       EXPECT_EQ(read(s / "whole.json"), read(s / "resumed.json")) << tag;
-      EXPECT_EQ(without_seconds(read(s / "whole" / "metrics.csv")), without_seconds(read(s / "resumed" / "metrics.csv")))
+      EXPECT_EQ(without_seconds(read(s / "whole" / "metrics.csv")),
+                without_seconds(read(s / "resumed" / "metrics.csv")))
           << tag;
     }
 }
@@ -322,7 +322,9 @@ TEST(ResumeCli, SigtermWritesACheckpointThatResumesExactly) { stop_and_resume(SI
 TEST(ResumeCli, BadResumeFilesFailWithOneLineAndWriteNothing) {
   Scratch s;
   const std::string ck = (s / "ck").string();
-  auto r = cli({"train", "--epochs", "2", "--optimizer", "sgd", "--save", ck, "--out", (s / "a").string(), "--no-plots", "-q"}, s);
+  auto r = cli(
+      {"train", "--epochs", "2", "--optimizer", "sgd", "--save", ck, "--out", (s / "a").string(), "--no-plots", "-q"},
+      s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string good = read(ck);
   lab_test::write(s / "short", good.substr(0, good.size() / 2));
@@ -360,7 +362,8 @@ TEST(ResumeCli, BadResumeFilesFailWithOneLineAndWriteNothing) {
 namespace {
 
 // --nonfinite on a training set with one sample whose feature overflows float32 (1e300 → inf):
-// (--normalize none keeps it) with one batch of all 33 samples every step's batch holds it, so every gradient is non-finite.
+// (--normalize none keeps it) with one batch of all 33 samples every step's batch holds it, so every gradient is
+// non-finite.
 TEST(NonfiniteCli, EachPolicyOnAnOverflowingSample) {
   Scratch s;
   std::string train = "a,b,label\n", test = "a,b,label\n";
@@ -370,9 +373,10 @@ TEST(NonfiniteCli, EachPolicyOnAnOverflowingSample) {
   lab_test::write(s / "train.csv", train);
   lab_test::write(s / "test.csv", test);
   auto run = [&](const std::string& policy) {
-    return cli({"train", "--dataset", (s / "train.csv").string(), "--test", (s / "test.csv").string(), "--batch-size",
-                "33", "--epochs", "3", "--normalize", "none", "--no-plots", "--out", (s / policy).string(), "--nonfinite", policy},
-               s);
+    return cli(
+        {"train", "--dataset", (s / "train.csv").string(), "--test", (s / "test.csv").string(), "--batch-size", "33",
+         "--epochs", "3", "--normalize", "none", "--no-plots", "--out", (s / policy).string(), "--nonfinite", policy},
+        s);
   };
   auto r = run("error");
   EXPECT_EQ(r.exit_code, 2);

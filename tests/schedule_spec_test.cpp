@@ -1,18 +1,21 @@
 // The --schedule text: each kind's keys reach the schedule (rates computed here by hand from
 // the closed forms in docs/lab.md), and faults name their position.
+#include "descent/schedule_spec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <numbers>
 
 #include "descent/error.hpp"
-#include "descent/schedule_spec.hpp"
 
 namespace {
 
 using descent::parse_schedule;
 
-double rate(const char* spec, std::int64_t n, double base = 1.0) { return parse_schedule(spec).schedule->rate(base, n); }
+double rate(const char* spec, std::int64_t n, double base = 1.0) {
+  return parse_schedule(spec).schedule->rate(base, n);
+}
 
 TEST(ScheduleSpec, KeysReachTheirSchedules) {
   const double pi = std::numbers::pi;

@@ -10,14 +10,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
-#include "descent/detail/roofline.hpp"
 #include "descent/registry.hpp"
+#include "roofline/roofline.hpp"
 
 namespace descent::cli {
 namespace {
@@ -42,12 +42,18 @@ std::vector<Tensor> gpt2_small() {
   std::vector<Tensor> t{{"wte", 50257 * 768}, {"wpe", 1024 * 768}};
   for (int b = 0; b < 12; ++b) {
     const std::string h = fmt::format("h.{}.", b);
-    for (auto [name, size] : {std::pair{"ln_1.weight", 768}, {"ln_1.bias", 768},
-                              {"attn.c_attn.weight", 2304 * 768}, {"attn.c_attn.bias", 2304},
-                              {"attn.c_proj.weight", 768 * 768}, {"attn.c_proj.bias", 768},
-                              {"ln_2.weight", 768}, {"ln_2.bias", 768},
-                              {"mlp.c_fc.weight", 3072 * 768}, {"mlp.c_fc.bias", 3072},
-                              {"mlp.c_proj.weight", 768 * 3072}, {"mlp.c_proj.bias", 768}})
+    for (auto [name, size] : {std::pair{"ln_1.weight", 768},
+                              {"ln_1.bias", 768},
+                              {"attn.c_attn.weight", 2304 * 768},
+                              {"attn.c_attn.bias", 2304},
+                              {"attn.c_proj.weight", 768 * 768},
+                              {"attn.c_proj.bias", 768},
+                              {"ln_2.weight", 768},
+                              {"ln_2.bias", 768},
+                              {"mlp.c_fc.weight", 3072 * 768},
+                              {"mlp.c_fc.bias", 3072},
+                              {"mlp.c_proj.weight", 768 * 3072},
+                              {"mlp.c_proj.bias", 768}})
       t.push_back({h + name, std::size_t(size)});
   }
   t.push_back({"ln_f.weight", 768});
@@ -111,14 +117,15 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   opt->set_nonfinite(parse_nonfinite(a.nonfinite));
 
   // The roofline streams over the optimizer's own arrays: w, g and every slot it keeps.
-  std::vector<detail::Stream> streams;
+  std::vector<descent::bench::Stream> streams;
   int slot_count = 0;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    detail::Stream s{w[i].data(), g[i].data(), {}, tensors[i].size};
+    descent::bench::Stream s{w[i].data(), g[i].data(), {}, tensors[i].size};
     int k = 0;
     for (std::string_view name : opt->slot_names())
       if (SlotView v = opt->state(i, name)) {
-        if (k == int(s.slots.size())) throw Error(fmt::format("bench: {} keeps more slots than the roofline pass streams", optimizer));
+        if (k == int(s.slots.size()))
+          throw Error(fmt::format("bench: {} keeps more slots than the roofline pass streams", optimizer));
         s.slots[k++] = static_cast<float*>(const_cast<void*>(v.data));
       }
     slot_count = k;
@@ -132,12 +139,12 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
   for (int i = 0; i < a.warmup; ++i) {
     opt->step();
-    detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
+    descent::bench::roofline_pass(streams, slot_count, a.threads, a1, b0);
   }
   std::vector<double> step_ms, roof_ms;
   auto time_roofline = [&] {
     const auto t0 = clock::now();
-    detail::roofline_pass(streams, slot_count, a.threads, a1, b0);
+    descent::bench::roofline_pass(streams, slot_count, a.threads, a1, b0);
     roof_ms.push_back(ms(t0));
   };
   auto time_step = [&] {
@@ -148,16 +155,18 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   for (int i = 0; i < a.steps; ++i) {
     // Alternate which of the pair runs first, so neither always inherits the other's aftermath
     // (caches, dirty lines still being written back).
-    if (i % 2 == 0) time_roofline(), time_step();
-    else time_step(), time_roofline();
+    if (i % 2 == 0)
+      time_roofline(), time_step();
+    else
+      time_step(), time_roofline();
   }
   // The fraction of the roofline is taken pair by pair: on a shared machine the load drifts
   // between pairs far more than within one.
   std::vector<double> ratio;
   for (int i = 0; i < a.steps; ++i) ratio.push_back(roof_ms[i] / step_ms[i]);
   const int bytes = int(sizeof(float)) * (3 + 2 * slot_count);  // read w, g, slots; write w, slots
-  return {optimizer,       preset,          detail::resolve_threads(a.threads), offset, bytes,
-          median(step_ms), median(roof_ms), median(ratio)};
+  return {optimizer,       preset,       descent::bench::resolve_threads(a.threads), offset, bytes, median(step_ms),
+          median(roof_ms), median(ratio)};
 }
 
 const std::vector<std::string> all_presets{"gpt2-small", "big", "many-small"};
@@ -177,14 +186,14 @@ void run_bench(BenchArgs a) {
   std::vector<Result> results;
   const bool table = a.format == "table";
   if (table)
-    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10} {:>10} {:>8} {:>13} {:>9}\n", "rule", "preset", "threads",
-               "params", "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction");
+    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10} {:>10} {:>8} {:>13} {:>9}\n", "rule", "preset", "threads", "params",
+               "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction");
   for (const auto& preset : a.presets)
     for (const auto& optimizer : a.optimizers) {
       Result r = measure(optimizer, preset, a);
       if (table)
-        fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f}\n", r.optimizer,
-                   r.preset, r.threads, r.params, r.ms_per_step, r.params_per_s() / 1e9, r.gbytes_per_s(),
+        fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f}\n", r.optimizer, r.preset,
+                   r.threads, r.params, r.ms_per_step, r.params_per_s() / 1e9, r.gbytes_per_s(),
                    r.roofline_gbytes_per_s(), r.fraction);
       std::fflush(stdout);
       results.push_back(r);
@@ -218,11 +227,13 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--optimizer", args->optimizers, "Optimizers to run, comma-separated, or all")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--preset", args->presets, "gpt2-small, big (one tensor of 2^24), many-small (10,000 x 1,000), or all")
+  cmd->add_option("--preset", args->presets,
+                  "gpt2-small, big (one tensor of 2^24), many-small (10,000 x 1,000), or all")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads (0: OpenMP's default)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--steps", args->steps, "Timed steps; the median is reported")->check(CLI::Range(1, 100000))
+  cmd->add_option("--steps", args->steps, "Timed steps; the median is reported")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--nonfinite", args->nonfinite,

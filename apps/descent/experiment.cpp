@@ -3,12 +3,11 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -282,17 +281,17 @@ std::string resume_config(const LabArgs& a) {
 // Loads --resume and checks it was written by `descent train` with the same flags.
 Checkpoint load_resume(const LabArgs& a) {
   Checkpoint c = Checkpoint::load(a.resume);
-  if (!c.has("cli/config"))
-    throw CheckpointError("checkpoint '" + a.resume + "': not written by descent train --save");
+  if (!c.has("cli/config")) throw CheckpointError("checkpoint '" + a.resume + "': not written by descent train --save");
   const std::string saved = c.text("cli/config"), now = resume_config(a);
   std::size_t i = 0, j = 0;
   while (i < saved.size() && j < now.size()) {
     const std::size_t ei = saved.find('\n', i), ej = now.find('\n', j);
     const std::string was = saved.substr(i, ei - i), is = now.substr(j, ej - j);
     if (was != is)
-      throw CheckpointError(fmt::format("--resume {}: the run was started with '{}', not '{}' (only --epochs, "
-                                        "--threads and the output flags may change)",
-                                        a.resume, was, is));
+      throw CheckpointError(
+          fmt::format("--resume {}: the run was started with '{}', not '{}' (only --epochs, "
+                      "--threads and the output flags may change)",
+                      a.resume, was, is));
     i = ei + 1;
     j = ej + 1;
   }
@@ -365,8 +364,7 @@ struct Outcome {
 template <class T>
 Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, Convention convention,
                 const std::map<std::string, Overrides>& overrides,
-                const std::map<std::string, std::vector<double>>& init, Progress& progress,
-                const Checkpoint* resume) {
+                const std::map<std::string, std::vector<double>>& init, Progress& progress, const Checkpoint* resume) {
   const lab::Data<T> train = lab::to_data<T>(e.train), test = lab::to_data<T>(e.test);
   const lab::Initializer initializer = lab::parse_initializer(a.initializer);
   std::vector<lab::RunResult> runs(a.optimizers.size());
@@ -705,7 +703,8 @@ void run_lab(const LabArgs& in) {
   if (o.runs.size() == 1 && o.runs[0].stopped) {  // no other output: it would look complete
     const int sig = stop_signal;
     const auto& done = o.runs[0].epochs;
-    fmt::print(stderr, "descent: {}: stopped after step {} (epoch {}); checkpoint written to {} (continue with --resume {})\n",
+    fmt::print(stderr,
+               "descent: {}: stopped after step {} (epoch {}); checkpoint written to {} (continue with --resume {})\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", o.runs[0].steps, done.size() + 1, a.save, a.save);
     std::fflush(stdout);
     std::exit(128 + sig);

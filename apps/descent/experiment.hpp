@@ -16,7 +16,7 @@ struct LabArgs {
   int epochs = 500;
   int batch_size = 32;
   std::optional<double> lr, beta, beta1, beta2, eps;
-  std::vector<std::string> options;  // --option [OPTIMIZER.]NAME=VALUE
+  std::vector<std::string> options;                               // --option [OPTIMIZER.]NAME=VALUE
   std::vector<std::pair<std::string, std::string>> option_flags;  // --<option-name> VALUE: name, text
   // The family's extras (lab::TrainOptions).
   std::string schedule;

@@ -112,7 +112,8 @@ void run_explain(const ExplainArgs& a) {
     j["convention"] = to_string(convention);
     j["options"] = nlohmann::ordered_json::object();
     for (const auto& o : opt->option_values())
-      j["options"][std::string(o.name)] = o.is_flag ? nlohmann::ordered_json(o.value != 0) : nlohmann::ordered_json(o.value);
+      j["options"][std::string(o.name)] =
+          o.is_flag ? nlohmann::ordered_json(o.value != 0) : nlohmann::ordered_json(o.value);
     j["w0"] = a.w0;
     j["steps"] = nlohmann::ordered_json::array();
     for (const Row& r : rows) {
@@ -133,12 +134,15 @@ void run_explain(const ExplainArgs& a) {
   fmt::print("  {}\n", info.formula);
   std::string opts;
   for (const auto& o : opt->option_values())
-    if (!o.is_flag || o.value != 0) opts += fmt::format(" {}={}", o.name, o.is_flag ? "true" : fmt::format("{:g}", o.value));
+    if (!o.is_flag || o.value != 0)
+      opts += fmt::format(" {}={}", o.name, o.is_flag ? "true" : fmt::format("{:g}", o.value));
   fmt::print("  options:{}\n  w_1 = {:g}\n\n", opts, a.w0);
   fmt::print("{:>5}  {:>13}  {:>13}  {:>13}  {:>13}  {:>13}", "t", "g_t", "m_t", "V_t", "eta_t", "w_{t+1}");
   for (auto s : extra) fmt::print("  {:>13}", fmt::format("{}_t", s));
   fmt::print("\n");
-  auto cell = [](const std::optional<double>& x) { return x ? fmt::format("{:>13.6g}", *x) : fmt::format("{:>13}", "-"); };
+  auto cell = [](const std::optional<double>& x) {
+    return x ? fmt::format("{:>13.6g}", *x) : fmt::format("{:>13}", "-");
+  };
   for (const Row& r : rows) {
     fmt::print("{:>5}  {:>13.6g}  {}  {}  {:>13.6g}  {:>13.6g}", r.t, r.g, cell(r.m), cell(r.v), r.eta, r.w);
     for (double x : r.extra) fmt::print("  {:>13.6g}", x);
@@ -154,9 +158,7 @@ void add_explain(CLI::App& app) {
   std::vector<std::string> names;
   for (const auto& info : optimizers()) names.emplace_back(info.name);
   cmd->add_option("optimizer", args->optimizer, "The optimizer")->required()->check(CLI::IsMember(names));
-  cmd->add_option("--grads", args->grads, "The gradients g_1,g_2,... fed to the optimizer")
-      ->required()
-      ->delimiter(',');
+  cmd->add_option("--grads", args->grads, "The gradients g_1,g_2,... fed to the optimizer")->required()->delimiter(',');
   cmd->add_option("--w0", args->w0, "The starting weight w_1 (default 1)");
   cmd->add_option("--lr", args->lr, "Learning rate (default: the convention's)");
   add_tutorial_flags(cmd, args->beta, args->beta1, args->beta2, args->eps);
@@ -164,9 +166,8 @@ void add_explain(CLI::App& app) {
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   // The other options by torch.optim's names in kebab case; each applies where the optimizer has it.
-  add_option_flags(cmd, [args](const std::string& name, const std::string& value) {
-    args->options.emplace_back(name, value);
-  });
+  add_option_flags(
+      cmd, [args](const std::string& name, const std::string& value) { args->options.emplace_back(name, value); });
   cmd->callback([args] { run_explain(*args); });
 }
 

@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 void prepare_output_dir(const fs::path& dir, std::string_view flag) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-    throw Error(fmt::format("{} {}: cannot create the directory: it exists and is not a directory", flag, dir.string()));
+    throw Error(
+        fmt::format("{} {}: cannot create the directory: it exists and is not a directory", flag, dir.string()));
   fs::create_directories(dir, ec);
   if (ec) throw Error(fmt::format("{} {}: cannot create the directory: {}", flag, dir.string(), ec.message()));
   const fs::path probe = dir / fmt::format(".descent-probe-{}", ::getpid());

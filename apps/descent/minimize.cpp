@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "option_flags.hpp"
 #include "descent/functions.hpp"
 #include "descent/registry.hpp"
 #include "files.hpp"
 #include "minimize_plot.hpp"
+#include "option_flags.hpp"
 
 namespace descent::cli {
 namespace {

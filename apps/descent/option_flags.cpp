@@ -40,8 +40,8 @@ void add_option_flags(CLI::App* cmd, std::function<void(const std::string&, cons
   for (const std::string& name : other_option_names())
     if (std::find(except.begin(), except.end(), name) == except.end())
       cmd->add_option_function<std::string>(
-        "--" + kebab(name), [on_value, name](const std::string& value) { on_value(name, value); },
-        "Option " + name + " (where the optimizer has it)");
+          "--" + kebab(name), [on_value, name](const std::string& value) { on_value(name, value); },
+          "Option " + name + " (where the optimizer has it)");
 }
 
 }  // namespace descent::cli

@@ -77,7 +77,7 @@ class Checkpoint {
 
   // The whole checkpoint: header, sections, checksums.
   std::string serialize() const;
-  void write(std::ostream& out) const;  // throws Error if the stream fails
+  void write(std::ostream& out) const;                 // throws Error if the stream fails
   void save(const std::filesystem::path& path) const;  // atomic (write_atomically)
   // `source` names the stream in error messages.
   static Checkpoint parse(std::string_view bytes, const std::string& source);

@@ -2,9 +2,9 @@
 // descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras.
 #include "descent/accumulate.hpp"
 #include "descent/average.hpp"
+#include "descent/checkpoint.hpp"
 #include "descent/clip.hpp"
 #include "descent/decay.hpp"
-#include "descent/checkpoint.hpp"
 #include "descent/error.hpp"
 #include "descent/functions.hpp"
 #include "descent/minimize.hpp"

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "descent/detail/reduce.hpp"
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/rules/rule.hpp"
-#include "descent/detail/reduce.hpp"
 #include "descent/state.hpp"
 
 namespace descent {
@@ -132,9 +132,9 @@ class Optimizer {
   NonFinite nonfinite_ = NonFinite::error;
   std::int64_t skipped_steps_ = 0;
   std::int64_t zeroed_values_ = 0;
-  std::vector<unsigned char> bad_;  // per parameter: this step's check found a non-finite gradient
+  std::vector<unsigned char> bad_;            // per parameter: this step's check found a non-finite gradient
   std::vector<std::vector<double>> cleaned_;  // per parameter; empty unless this step had bad values
-  std::vector<double> grad_scale_;  // per parameter for the next step; empty: all 1
+  std::vector<double> grad_scale_;            // per parameter for the next step; empty: all 1
 };
 
 namespace detail {

@@ -74,8 +74,7 @@ struct Moments {
 template <class Options>
 void validate(std::string_view rule, const Options& o);
 
-[[noreturn]] void throw_out_of_range(std::string_view rule, std::string_view option, double value,
-                                     const Range& range);
+[[noreturn]] void throw_out_of_range(std::string_view rule, std::string_view option, double value, const Range& range);
 
 template <class Options>
 void validate(std::string_view rule, const Options& o) {
@@ -105,8 +104,10 @@ void set_option(std::string_view rule, Options& o, std::string_view name, std::s
   o.fields([&](std::string_view field, auto& value, Range range = {}) {
     known += (known.empty() ? "" : ", ") + std::string(field);
     if (field == name) {
-      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) parse_option_value(rule, name, text, value);
-      else parse_option_value(rule, name, text, value, range);
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>)
+        parse_option_value(rule, name, text, value);
+      else
+        parse_option_value(rule, name, text, value, range);
       found = true;
     }
   });

@@ -16,8 +16,7 @@ enum class DType { f32, f64 };
 
 template <class T>
 constexpr DType dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "descent parameters are float or double");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "descent parameters are float or double");
   return std::is_same_v<T, float> ? DType::f32 : DType::f64;
 }
 
@@ -48,10 +47,10 @@ class Param {
 
   // Anything with contiguous data() and size(): std::vector, std::array, Eigen matrices.
   template <class C>
-    requires requires(C& c) {
-      c.data();
-      c.size();
-    }
+  requires requires(C& c) {
+    c.data();
+    c.size();
+  }
   Param(std::string name, C& value, C& grad, Shape shape = {})
       : Param(std::move(name), std::span(value.data(), static_cast<std::size_t>(value.size())),
               std::span(grad.data(), static_cast<std::size_t>(grad.size())), std::move(shape)) {}

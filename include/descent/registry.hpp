@@ -1,7 +1,7 @@
 #pragma once
 // Every optimizer by its command-line name, with its convention presets. The CLI, the training
 // lab and the cross-rule tests reach the optimizers only through here, so a new rule is one
-// entry in src/registry.cpp.
+// entry in src/core/registry.cpp.
 #include <memory>
 #include <string>
 #include <string_view>

@@ -13,11 +13,11 @@ namespace descent {
 
 struct OptimizerState {
   struct Group {
-    std::int64_t t = 0;                                      // the group's step counter
-    std::vector<std::pair<std::string, double>> options;     // every option (flags as 0 or 1)
+    std::int64_t t = 0;                                   // the group's step counter
+    std::vector<std::pair<std::string, double>> options;  // every option (flags as 0 or 1)
   };
   struct Slot {
-    std::string name;                 // "m", "v", ...
+    std::string name;                  // "m", "v", ...
     std::vector<unsigned char> bytes;  // size() values of the parameter's dtype, native byte order
   };
   struct Param {
@@ -28,7 +28,7 @@ struct OptimizerState {
     std::vector<Slot> slots;  // exactly the slots the group keeps
   };
 
-  std::string optimizer;          // Optimizer::name(): the rule ("sgd" for SGD and SGDM)
+  std::string optimizer;           // Optimizer::name(): the rule ("sgd" for SGD and SGDM)
   std::int64_t skipped_steps = 0;  // steps skipped for non-finite gradients (NonFinite::skip)
   std::vector<Group> groups;
   std::vector<Param> params;

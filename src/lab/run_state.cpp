@@ -1,7 +1,6 @@
 #include "run_state.hpp"
 
 #include <cstdio>
-
 #include <cstring>
 
 #include "descent/crc32c.hpp"
@@ -41,13 +40,14 @@ std::string first_difference(const std::string& saved, const std::string& now) {
 
 template <class T>
 std::string run_config(const TrainOptions& o, const Data<T>& train, const Data<T>& test) {
-  std::string s = "optimizer " + o.optimizer + "\nconvention " + to_string(o.convention) +
-                  "\nbatch_size " + std::to_string(o.batch_size) + "\nnonfinite " + to_string(o.nonfinite) +
-                  "\ndtype " + (sizeof(T) == 4 ? "f32" : "f64");
+  std::string s = "optimizer " + o.optimizer + "\nconvention " + to_string(o.convention) + "\nbatch_size " +
+                  std::to_string(o.batch_size) + "\nnonfinite " + to_string(o.nonfinite) + "\ndtype " +
+                  (sizeof(T) == 4 ? "f32" : "f64");
   for (const auto& kv : o.overrides) s += "\noption " + kv.first + "=" + kv.second;
   // The family's extras change every step after them, so a resume must keep them too.
   s += "\nschedule " + o.schedule + (o.schedule_per_step ? " per step" : " per epoch");
-  s += "\nclip " + number_text(o.clip_norm) + " " + number_text(o.clip_norm_per_tensor) + " " + number_text(o.clip_value);
+  s += "\nclip " + number_text(o.clip_norm) + " " + number_text(o.clip_norm_per_tensor) + " " +
+       number_text(o.clip_value);
   s += "\naverage ema " + number_text(o.ema) + (o.swa ? " swa" : "");
   for (const auto& pattern : o.no_decay) s += "\nno_decay " + pattern;
   s += "\ntrain data " + std::to_string(train.x.rows()) + "x" + std::to_string(train.x.cols()) + " crc " +

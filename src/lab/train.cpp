@@ -24,15 +24,18 @@ double thread_cpu_seconds() {
 
 // Checks the extras' options; returns the schedule they ask for (none without --schedule).
 ParsedSchedule checked_extras(const TrainOptions& o) {
-  for (const auto& [name, x] : {std::pair{"--clip-norm", o.clip_norm}, {"--clip-norm-per-tensor", o.clip_norm_per_tensor},
+  for (const auto& [name, x] : {std::pair{"--clip-norm", o.clip_norm},
+                                {"--clip-norm-per-tensor", o.clip_norm_per_tensor},
                                 {"--clip-value", o.clip_value}})
-    if (!(x >= 0) || !std::isfinite(x)) throw OptionError(std::string(name) + " " + std::to_string(x) + " is out of range [0, inf)");
+    if (!(x >= 0) || !std::isfinite(x))
+      throw OptionError(std::string(name) + " " + std::to_string(x) + " is out of range [0, inf)");
   if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("--ema " + std::to_string(o.ema) + " is out of range [0, 1)");
   if (o.ema > 0 && o.swa) throw OptionError("--ema and --swa exclude each other");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
   if (parsed.uses_metric && o.schedule_per_step)
-    throw OptionError("--schedule '" + o.schedule + "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");
+    throw OptionError("--schedule '" + o.schedule +
+                      "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");
   return parsed;
 }
 
@@ -89,7 +92,9 @@ class Extras {
     c.put_f64("run/lr", {lr_});
   }
   void restore(const Checkpoint& c) {
-    auto fail = [&](const std::string& problem) { throw CheckpointError("checkpoint '" + c.source() + "': " + problem); };
+    auto fail = [&](const std::string& problem) {
+      throw CheckpointError("checkpoint '" + c.source() + "': " + problem);
+    };
     if (scheduler_) {
       if (!c.has("schedule/names") || !c.has("schedule/values")) fail("no learning-rate schedule state");
       const std::string names = c.text("schedule/names");

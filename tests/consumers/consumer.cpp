@@ -1,8 +1,7 @@
 // A program that uses descent as an outside project would: the tutorial's Adam on one weight.
-#include <descent/descent.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <descent/descent.hpp>
 #include <vector>
 
 int main() {

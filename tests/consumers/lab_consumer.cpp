@@ -1,9 +1,9 @@
 // A program that uses the training lab as an outside project would: the tutorial's model on
 // iris with Adam for 50 epochs, then the test accuracy.
+#include <cstdio>
 #include <descent/lab/dataset.hpp>
 #include <descent/lab/random.hpp>
 #include <descent/lab/train.hpp>
-#include <cstdio>
 
 int main() {
   using namespace descent::lab;

@@ -1,6 +1,6 @@
 #pragma once
 // Definitions of RuleOptimizer<Rule>. The library instantiates them for its own rules
-// (src/optimizers.cpp, compiled with the flags the kernels need); a user-defined rule includes
+// (src/core/optimizers.cpp, compiled with the flags the kernels need); a user-defined rule includes
 // this header and instantiates RuleOptimizer<MyRule> the same way.
 #include <algorithm>
 #include <cstring>
@@ -28,15 +28,17 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
 // The driver then runs a read-only pass (detail/reduce.hpp: fixed chunks, so the sums are the
 // same for any thread count) before the elementwise update, which gets the tensor's own Step.
 template <class Rule>
-concept NeedsSums = requires { Rule::sums; };
+concept NeedsSums = requires {
+  Rule::sums;
+};
 
 namespace detail {
 inline constexpr std::size_t term_block = 256;  // elements per block of terms: on the stack, in L1
 // One block of a NeedsSums rule's terms, compiled per CPU level like the update kernels.
 template <class Rule, class T>
 DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename Rule::template Step<T> k,
-                                rules::Slots S, const T* __restrict w, const T* __restrict grad,
-                                const T* const* src, std::size_t len, T (*terms)[term_block]) {
+                                rules::Slots S, const T* __restrict w, const T* __restrict grad, const T* const* src,
+                                std::size_t len, T (*terms)[term_block]) {
   constexpr std::size_t slots = Rule::slot_names.size();
   const T* s[slots];
   for (std::size_t j = 0; j < slots; ++j) s[j] = src[j];
@@ -45,7 +47,8 @@ DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename 
     const T wi = prelude.keep * w[i];
     const std::array<T, Rule::sums> t = [&]<std::size_t... J>(std::index_sequence<J...>) {
       return Rule::terms(k, S, wi, gi, s[J][i]...);
-    }(std::make_index_sequence<slots>{});
+    }
+    (std::make_index_sequence<slots>{});
     for (std::size_t j = 0; j < Rule::sums; ++j) terms[j][i] = t[j];
   }
 }
@@ -91,8 +94,10 @@ void RuleOptimizer<Rule>::allocate(std::size_t param) {
     double init = 0;
     if constexpr (requires { Rule::initial(gr.options, int(j)); }) init = Rule::initial(gr.options, int(j));
     if (init != 0) {
-      if (p.dtype() == DType::f32) std::fill_n(static_cast<float*>(buf.data()), p.size(), float(init));
-      else std::fill_n(static_cast<double*>(buf.data()), p.size(), init);
+      if (p.dtype() == DType::f32)
+        std::fill_n(static_cast<float*>(buf.data()), p.size(), float(init));
+      else
+        std::fill_n(static_cast<double*>(buf.data()), p.size(), init);
     }
   }
 }
@@ -191,7 +196,8 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
           x = value;
         }
       });
-      if (!found) throw Error(std::string(Rule::name) + ": unknown option '" + name + "' in group " + std::to_string(g));
+      if (!found)
+        throw Error(std::string(Rule::name) + ": unknown option '" + name + "' in group " + std::to_string(g));
       ++matched;
     }
     std::size_t fields = 0;
@@ -305,10 +311,13 @@ void RuleOptimizer<Rule>::prepare_tensors() {
           for (double l : lanes[j]) acc[j] += l;
         for (std::size_t j = 0; j < width; ++j) out[j] = acc[j];
       };
-      if (p.dtype() == DType::f32) go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
-      else go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
+      if (p.dtype() == DType::f32)
+        go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
+      else
+        go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
     };
-    const std::vector<double>& sums = detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
+    const std::vector<double>& sums =
+        detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
     tensor32_.resize(params_.size());
     tensor64_.resize(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -336,11 +345,15 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     kernel(prelude, k, p.value<T>().data() + begin, grad_of<T>(param) + begin, slots, end - begin);
   };
   if constexpr (NeedsSums<Rule>) {
-    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), tensor32_[param]);
-    else go(scaled(pr.prelude64, grad_scale_, param), tensor64_[param]);
+    if (p.dtype() == DType::f32)
+      go(scaled(pr.prelude32, grad_scale_, param), tensor32_[param]);
+    else
+      go(scaled(pr.prelude64, grad_scale_, param), tensor64_[param]);
   } else {
-    if (p.dtype() == DType::f32) go(scaled(pr.prelude32, grad_scale_, param), pr.step32);
-    else go(scaled(pr.prelude64, grad_scale_, param), pr.step64);
+    if (p.dtype() == DType::f32)
+      go(scaled(pr.prelude32, grad_scale_, param), pr.step32);
+    else
+      go(scaled(pr.prelude64, grad_scale_, param), pr.step64);
   }
 }
 

@@ -44,8 +44,8 @@ inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<
 }
 
 template <class Rule, rules::Slots S, bool Decay, class T>
-DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w,
-                         const T* g, T* const* s0, std::size_t n) {
+DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w, const T* g,
+                         T* const* s0, std::size_t n) {
   // Local copies: the compiler cannot prove stores to w leave the caller's scalars alone.
   const rules::Prelude<T> p = p0;
   const typename Rule::template Step<T> k = k0;
@@ -56,8 +56,8 @@ DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::templ
 }
 
 template <class Rule, rules::Slots S, bool Decay, class T>
-DESCENT_SCALAR void reference(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* w,
-                              const T* g, T* const* s, std::size_t n) {
+DESCENT_SCALAR void reference(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* w, const T* g,
+                              T* const* s, std::size_t n) {
   loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
 }
 
@@ -73,11 +73,14 @@ Kernel<T, typename Rule::template Step<T>> kernel_for(rules::Slots slots, bool d
   Kernel<T, typename Rule::template Step<T>> found = nullptr;
   [&]<std::size_t... V>(std::index_sequence<V...>) {
     auto pick = [&]<rules::Slots S>() {
-      if (decay) found = scalar ? &reference<Rule, S, true, T> : &fast<Rule, S, true, T>;
-      else found = scalar ? &reference<Rule, S, false, T> : &fast<Rule, S, false, T>;
+      if (decay)
+        found = scalar ? &reference<Rule, S, true, T> : &fast<Rule, S, true, T>;
+      else
+        found = scalar ? &reference<Rule, S, false, T> : &fast<Rule, S, false, T>;
     };
     ((slots == Rule::variants[V] ? (pick.template operator()<Rule::variants[V]>(), 0) : 0), ...);
-  }(std::make_index_sequence<Rule::variants.size()>{});
+  }
+  (std::make_index_sequence<Rule::variants.size()>{});
   return found;
 }
 

@@ -21,11 +21,9 @@ struct SumBuffers {
   std::vector<Chunk> chunks;
   std::vector<double> partial, sums;
 };
-const std::vector<double>& sum_chunks(SumBuffers& buffers, const std::vector<std::size_t>& offsets, int threads,
-                                      std::size_t width,
-                                      void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end,
-                                                   double* out),
-                                      void* self);
+const std::vector<double>& sum_chunks(
+    SumBuffers& buffers, const std::vector<std::size_t>& offsets, int threads, std::size_t width,
+    void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end, double* out), void* self);
 std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int threads, std::size_t width,
                                void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end,
                                             double* out),

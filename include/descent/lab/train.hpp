@@ -38,13 +38,13 @@ struct TrainOptions {
   int threads = 1;  // the optimizer's threads (results do not depend on it)
 
   // The family's extras, all off by default (docs/lab.md).
-  std::string schedule;            // a schedule spec (descent/schedule_spec.hpp); "" = the constant lr
-  bool schedule_per_step = false;  // step the schedule after every optimizer step, else once per epoch
-  double clip_norm = 0;            // > 0: clip the global gradient norm (clip_grad_norm_) before each step
-  double clip_norm_per_tensor = 0; // > 0: clip each parameter's gradient norm
-  double clip_value = 0;           // > 0: clamp every gradient element to [-clip_value, clip_value]
-  double ema = 0;                  // > 0: test with an EMA of the weights of this decay, updated every step
-  bool swa = false;                // test with the running mean of the weights after each epoch (SWA)
+  std::string schedule;               // a schedule spec (descent/schedule_spec.hpp); "" = the constant lr
+  bool schedule_per_step = false;     // step the schedule after every optimizer step, else once per epoch
+  double clip_norm = 0;               // > 0: clip the global gradient norm (clip_grad_norm_) before each step
+  double clip_norm_per_tensor = 0;    // > 0: clip each parameter's gradient norm
+  double clip_value = 0;              // > 0: clamp every gradient element to [-clip_value, clip_value]
+  double ema = 0;                     // > 0: test with an EMA of the weights of this decay, updated every step
+  bool swa = false;                   // test with the running mean of the weights after each epoch (SWA)
   std::vector<std::string> no_decay;  // parameter name patterns kept from weight decay
 
   NonFinite nonfinite = NonFinite::error;  // Optimizer::set_nonfinite
@@ -81,8 +81,8 @@ struct RunResult {
   double train_seconds = 0;  // the whole loop, the per-epoch test included (as the tutorial times it)
   double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
   double best_test_accuracy = 0;
-  int best_epoch = 0;  // the first epoch that reached best_test_accuracy
-  bool stopped = false;           // ended early by TrainOptions::stop (epochs is then incomplete)
+  int best_epoch = 0;              // the first epoch that reached best_test_accuracy
+  bool stopped = false;            // ended early by TrainOptions::stop (epochs is then incomplete)
   std::int64_t skipped_steps = 0;  // steps skipped for non-finite gradients (NonFinite::skip)
   std::int64_t zeroed_values = 0;  // gradient values zeroed (NonFinite::zero)
 };

@@ -57,8 +57,8 @@ struct Adagrad {
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& v) {
-    v += g * g;                                                        // V_t = Σ g_τ²
-    w -= k.lr * ratio(g, std::sqrt(v + k.eps_in) + k.eps_out);         // w −= lr·g_t / sqrt(V_t)
+    v += g * g;                                                 // V_t = Σ g_τ²
+    w -= k.lr * ratio(g, std::sqrt(v + k.eps_in) + k.eps_out);  // w −= lr·g_t / sqrt(V_t)
   }
 };
 

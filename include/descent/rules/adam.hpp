@@ -57,14 +57,13 @@ struct Adam {
     const double bc1 = 1.0 - std::pow(o.beta1, double(t));
     const double bc2 = 1.0 - std::pow(o.beta2, double(t));
     const double eps = o.eps_hat ? o.eps / std::sqrt(bc2) : o.eps;
-    return {T(o.beta1), T(1.0 - o.beta1), T(o.beta2), T(1.0 - o.beta2),
-            T(lr / bc1),  T(1.0 / std::sqrt(bc2)), T(eps)};
+    return {T(o.beta1), T(1.0 - o.beta1), T(o.beta2), T(1.0 - o.beta2), T(lr / bc1), T(1.0 / std::sqrt(bc2)), T(eps)};
   }
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& m, T& v, T& v_max) {
-    m = k.beta1 * m + k.one_minus_beta1 * g;          // m_t = β1·m_{t−1} + (1−β1)·g_t
-    v = k.beta2 * v + k.one_minus_beta2 * g * g;      // V_t = β2·V_{t−1} + (1−β2)·g_t²
+    m = k.beta1 * m + k.one_minus_beta1 * g;      // m_t = β1·m_{t−1} + (1−β1)·g_t
+    v = k.beta2 * v + k.one_minus_beta2 * g * g;  // V_t = β2·V_{t−1} + (1−β2)·g_t²
     T v_used = v;
     if constexpr (has(S, Slot::v_max)) v_used = v_max = std::max(v_max, v);
     // w_{t+1} = w_t − lr·m̂_t / (sqrt(V̂_t) + ε)

@@ -19,7 +19,6 @@
 namespace descent {
 
 struct RAdamOptions : Common, Moments {
-
   template <class F>
   void fields(F&& f) {
     Common::fields(f);

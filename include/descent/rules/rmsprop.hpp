@@ -14,12 +14,12 @@ namespace descent {
 
 struct RmsPropOptions : Common {
   RmsPropOptions() { lr = 1e-2; }
-  double beta = 0.99;              // β (PyTorch's alpha, Keras's rho)
+  double beta = 0.99;  // β (PyTorch's alpha, Keras's rho)
   double eps = 1e-8;
-  bool eps_inside_sqrt = false;    // sqrt(V + ε) (Keras) instead of sqrt(V) + ε (PyTorch)
+  bool eps_inside_sqrt = false;  // sqrt(V + ε) (Keras) instead of sqrt(V) + ε (PyTorch)
   bool centered = false;
   double momentum = 0;
-  bool lr_in_buffer = false;       // the momentum buffer holds lr·g/sqrt(V) (Keras)
+  bool lr_in_buffer = false;  // the momentum buffer holds lr·g/sqrt(V) (Keras)
 
   template <class F>
   void fields(F&& f) {
@@ -43,8 +43,8 @@ struct RmsProp {
   static constexpr std::array<std::string_view, 3> slot_names{"v", "g_mean", "buffer"};
   using Options = RmsPropOptions;
 
-  static constexpr std::array<Slots, 4> variants{slots_of({v}), slots_of({v, g_mean}),
-                                                 slots_of({v, buffer}), slots_of({v, g_mean, buffer})};
+  static constexpr std::array<Slots, 4> variants{slots_of({v}), slots_of({v, g_mean}), slots_of({v, buffer}),
+                                                 slots_of({v, g_mean, buffer})};
   static Slots slots(const Options& o) {
     return slots_of({v}) | (o.centered ? slots_of({g_mean}) : 0) | (o.momentum > 0 ? slots_of({buffer}) : 0);
   }
@@ -55,30 +55,35 @@ struct RmsProp {
     T eps_in, eps_out;  // ε inside or outside the root; the other is 0
     T lr;               // outside the momentum buffer (1 when the buffer holds lr)
     T momentum;
-    T inside;           // lr when the buffer holds lr·g/sqrt(V), else 1
+    T inside;  // lr when the buffer holds lr·g/sqrt(V), else 1
   };
 
   template <class T>
   static Step<T> prepare(const Options& o, std::int64_t, double lr) {
     const bool in = o.lr_in_buffer && o.momentum > 0;
-    return {T(o.beta), T(1.0 - o.beta),     T(o.eps_inside_sqrt ? o.eps : 0.0), T(o.eps_inside_sqrt ? 0.0 : o.eps),
-            T(in ? 1.0 : lr), T(o.momentum), T(in ? lr : 1.0)};
+    return {T(o.beta),
+            T(1.0 - o.beta),
+            T(o.eps_inside_sqrt ? o.eps : 0.0),
+            T(o.eps_inside_sqrt ? 0.0 : o.eps),
+            T(in ? 1.0 : lr),
+            T(o.momentum),
+            T(in ? lr : 1.0)};
   }
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& v, T& g_mean, T& buffer) {
-    v = k.beta * v + k.one_minus_beta * g * g;                  // V_t = β·V_{t−1} + (1−β)·g_t²
+    v = k.beta * v + k.one_minus_beta * g * g;  // V_t = β·V_{t−1} + (1−β)·g_t²
     T var = v;
-    if constexpr (has(S, Slot::g_mean)) {                       // centered: V_t − ḡ_t²
+    if constexpr (has(S, Slot::g_mean)) {  // centered: V_t − ḡ_t²
       g_mean = k.beta * g_mean + k.one_minus_beta * g;
       var = v - g_mean * g_mean;
     }
-    T step = ratio(g, std::sqrt(var + k.eps_in) + k.eps_out);   // g_t / sqrt(V_t)
+    T step = ratio(g, std::sqrt(var + k.eps_in) + k.eps_out);  // g_t / sqrt(V_t)
     if constexpr (has(S, Slot::buffer)) {
       buffer = k.momentum * buffer + k.inside * step;
       step = buffer;
     }
-    w -= k.lr * step;                                           // w_{t+1} = w_t − lr·g_t / sqrt(V_t)
+    w -= k.lr * step;  // w_{t+1} = w_t − lr·g_t / sqrt(V_t)
   }
 };
 

@@ -14,9 +14,9 @@
 namespace descent {
 
 struct SgdOptions : Common {
-  double momentum = 0.0;              // β (μ)
-  double dampening = 0.0;             // τ: the gradient enters the buffer scaled by 1 − τ
-  bool ema = false;                   // the gradient enters scaled by 1 − β: an average (the tutorial)
+  double momentum = 0.0;   // β (μ)
+  double dampening = 0.0;  // τ: the gradient enters the buffer scaled by 1 − τ
+  bool ema = false;        // the gradient enters scaled by 1 − β: an average (the tutorial)
   bool nesterov = false;
   bool buffer_starts_at_grad = true;  // m_1 = g_1 (PyTorch) instead of m_0 = 0
   bool lr_in_buffer = false;          // m accumulates lr·g and w −= m (Keras)
@@ -63,18 +63,22 @@ struct Sgd {
   static Step<T> prepare(const Options& o, std::int64_t t, double lr) {
     const bool first = t == 1 && o.buffer_starts_at_grad;
     const double inside = o.lr_in_buffer ? lr : 1.0;
-    return {T(o.lr_in_buffer ? 1.0 : lr), T(first ? 0.0 : o.momentum),
-            T(first ? inside : inside * (1.0 - (o.ema ? o.momentum : o.dampening))), T(o.momentum), T(inside), o.nesterov};
+    return {T(o.lr_in_buffer ? 1.0 : lr),
+            T(first ? 0.0 : o.momentum),
+            T(first ? inside : inside * (1.0 - (o.ema ? o.momentum : o.dampening))),
+            T(o.momentum),
+            T(inside),
+            o.nesterov};
   }
 
   template <Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& m) {
     if constexpr (has(S, Slot::m)) {
-      m = k.beta * m + k.gain * g;                                 // m_t = β·m_{t−1} + (1−β)·g_t
-      T ahead = k.inside * g + k.momentum * m;                     // Nesterov: g_t + β·m_t
-      w -= k.lr * (k.nesterov ? ahead : m);                        // w_{t+1} = w_t − lr·m_t
+      m = k.beta * m + k.gain * g;              // m_t = β·m_{t−1} + (1−β)·g_t
+      T ahead = k.inside * g + k.momentum * m;  // Nesterov: g_t + β·m_t
+      w -= k.lr * (k.nesterov ? ahead : m);     // w_{t+1} = w_t − lr·m_t
     } else {
-      w -= k.lr * g;                                               // w_{t+1} = w_t − lr·g_t
+      w -= k.lr * g;  // w_{t+1} = w_t − lr·g_t
     }
   }
 };

@@ -18,8 +18,7 @@ void Param::check(std::size_t grad_size) const {
 }
 
 void Param::expect(DType d) const {
-  if (d != dtype_)
-    throw Error("parameter '" + name_ + "' is " + to_string(dtype_) + ", not " + to_string(d));
+  if (d != dtype_) throw Error("parameter '" + name_ + "' is " + to_string(dtype_) + ", not " + to_string(d));
 }
 
 }  // namespace descent

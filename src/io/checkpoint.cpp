@@ -115,7 +115,8 @@ struct Reader {
   }
   Shape shape() {
     const std::uint32_t rank = u32();
-    if (rank > max_rank) fail("a shape of rank " + std::to_string(rank) + " (at most " + std::to_string(max_rank) + ")");
+    if (rank > max_rank)
+      fail("a shape of rank " + std::to_string(rank) + " (at most " + std::to_string(max_rank) + ")");
     Shape s(rank);
     for (auto& d : s) d = std::size_t(u64());
     return s;
@@ -205,12 +206,18 @@ OptimizerState decode_state(Reader& r) {
 
 const char* type_name(Checkpoint::Type t) {
   switch (t) {
-    case Checkpoint::Type::bytes: return "bytes";
-    case Checkpoint::Type::text: return "text";
-    case Checkpoint::Type::i64: return "i64";
-    case Checkpoint::Type::f64: return "f64";
-    case Checkpoint::Type::tensor: return "tensor";
-    case Checkpoint::Type::optimizer: return "optimizer";
+    case Checkpoint::Type::bytes:
+      return "bytes";
+    case Checkpoint::Type::text:
+      return "text";
+    case Checkpoint::Type::i64:
+      return "i64";
+    case Checkpoint::Type::f64:
+      return "f64";
+    case Checkpoint::Type::tensor:
+      return "tensor";
+    case Checkpoint::Type::optimizer:
+      return "optimizer";
   }
   return "?";
 }
@@ -238,7 +245,9 @@ struct Header {
 
 }  // namespace
 
-void Reader::fail(const std::string& problem) const { throw CheckpointError("checkpoint '" + owner->source() + "': " + what + ": " + problem); }
+void Reader::fail(const std::string& problem) const {
+  throw CheckpointError("checkpoint '" + owner->source() + "': " + what + ": " + problem);
+}
 
 void Checkpoint::fail(const std::string& problem) const {
   throw CheckpointError("checkpoint '" + source_ + "': " + problem);
@@ -311,8 +320,7 @@ Checkpoint::Type Checkpoint::type(std::string_view name) const {
 const Checkpoint::Section& Checkpoint::find(std::string_view name, Type type) const {
   for (const Section& s : sections_) {
     if (s.name != name) continue;
-    if (s.type != type)
-      fail("section '" + s.name + "' holds " + type_name(s.type) + ", not " + type_name(type));
+    if (s.type != type) fail("section '" + s.name + "' holds " + type_name(s.type) + ", not " + type_name(type));
     return s;
   }
   fail("no section '" + std::string(name) + "'");
@@ -351,7 +359,7 @@ OptimizerState Checkpoint::optimizer_state(std::string_view name) const {
 }
 
 std::vector<Checkpoint::Tensor> Checkpoint::checked_values(const std::string& prefix,
-                                                         const std::vector<Param>& params) const {
+                                                           const std::vector<Param>& params) const {
   std::vector<Tensor> found;
   for (const Param& p : params) {
     Tensor t = tensor(prefix + p.name());
@@ -430,9 +438,7 @@ namespace {
 // Checks the fixed 32-byte header. Magic and version come first and are the same in every
 // version, so a newer file is told apart from a corrupt one.
 Header check_header(const Checkpoint& c, const unsigned char* h, std::size_t got) {
-  auto fail = [&](const std::string& problem) {
-    throw CheckpointError("checkpoint '" + c.source() + "': " + problem);
-  };
+  auto fail = [&](const std::string& problem) { throw CheckpointError("checkpoint '" + c.source() + "': " + problem); };
   if (got == 0) fail("empty (0 bytes), not a checkpoint");
   if (got < magic.size() || !std::equal(magic.begin(), magic.end(), h))
     fail("not a descent checkpoint (wrong magic bytes)");
@@ -478,10 +484,12 @@ void parse_payload(Checkpoint& c, std::string_view payload, const Header& header
 Checkpoint Checkpoint::parse(std::string_view bytes, const std::string& source) {
   Checkpoint c;
   c.source_ = source;
-  const Header h = check_header(c, reinterpret_cast<const unsigned char*>(bytes.data()), std::min(bytes.size(), header_size));
+  const Header h =
+      check_header(c, reinterpret_cast<const unsigned char*>(bytes.data()), std::min(bytes.size(), header_size));
   const std::string_view rest = bytes.substr(header_size);
   if (rest.size() < h.payload_size)
-    c.fail("truncated: payload has " + std::to_string(rest.size()) + " of " + std::to_string(h.payload_size) + " bytes");
+    c.fail("truncated: payload has " + std::to_string(rest.size()) + " of " + std::to_string(h.payload_size) +
+           " bytes");
   if (rest.size() > h.payload_size)
     c.fail(std::to_string(rest.size() - h.payload_size) + " bytes after the end of the checkpoint");
   parse_payload(c, rest, h, [](Checkpoint& c, std::string name, Type type, std::string body) {

@@ -121,8 +121,9 @@ class Parser {
       }
     if (length) {
       if (kind->length.empty())
-        fail(p.at, name + " has no length, so it cannot come before '+' (only constant, cosine, warmup, linear, "
-                          "poly and onecycle can)");
+        fail(p.at, name +
+                       " has no length, so it cannot come before '+' (only constant, cosine, warmup, linear, "
+                       "poly and onecycle can)");
       *length = integer(std::string(kind->length));
     }
     try {

@@ -19,8 +19,7 @@ const std::vector<OptimizerInfo>& optimizers() {
        "", "beta1", "beta2"},
       {"nesterov", "SGD with Nesterov momentum: the gradient at the look-ahead point",
        "m_t = b*m_{t-1} + g_t;  w_{t+1} = w_t - lr*(g_t + b*m_t)", "momentum", "", ""},
-      {"adamw", "Adam with decoupled weight decay",
-       "w_t <- (1-lr*wd)*w_t;  then Adam's step", "", "beta1", "beta2"},
+      {"adamw", "Adam with decoupled weight decay", "w_t <- (1-lr*wd)*w_t;  then Adam's step", "", "beta1", "beta2"},
       {"amsgrad", "Adam dividing by the largest second moment so far",
        "v_max_t = max(v_max_{t-1}, V_t);  w_{t+1} = w_t - lr*m_hat_t/(sqrt(v_max_t/(1-b2^t)) + eps)", "", "beta1",
        "beta2"},
@@ -32,7 +31,8 @@ const std::vector<OptimizerInfo>& optimizers() {
        "/(sqrt(V_hat_t) + eps)",
        "", "beta1", "beta2"},
       {"radam", "Adam with its adaptive rate rectified, and off while its variance is intractable",
-       "rho_t = rho_inf - 2t*b2^t/(1-b2^t);  w_{t+1} = w_t - lr*(rho_t > 5 ? r_t*m_hat_t/(sqrt(V_hat_t)+eps) : m_hat_t)",
+       "rho_t = rho_inf - 2t*b2^t/(1-b2^t);  w_{t+1} = w_t - lr*(rho_t > 5 ? r_t*m_hat_t/(sqrt(V_hat_t)+eps) : "
+       "m_hat_t)",
        "", "beta1", "beta2"},
       {"adadelta", "steps sized by the running RMS of past steps over that of gradients",
        "V_t = r*V_{t-1} + (1-r)*g_t^2;  D_t = sqrt(U_{t-1}+eps)/sqrt(V_t+eps)*g_t;  U_t = r*U_{t-1} + (1-r)*D_t^2;  "
@@ -85,7 +85,7 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Par
   if (name == "adadelta") return with.template operator()<Adadelta>(AdadeltaOptions::preset(c));
   if (name == "lion") return with.template operator()<Lion>(LionOptions::preset(c));
   if (name == "lamb") return with.template operator()<Lamb>(LambOptions::preset(c));
-  throw OptionError("optimizer '" + std::string(name) + "' is listed but not built (src/registry.cpp)");
+  throw OptionError("optimizer '" + std::string(name) + "' is listed but not built (src/core/registry.cpp)");
 }
 
 }  // namespace descent

@@ -23,10 +23,14 @@ NonFinite parse_nonfinite(std::string_view s) {
 
 const char* to_string(NonFinite p) {
   switch (p) {
-    case NonFinite::error: return "error";
-    case NonFinite::skip: return "skip";
-    case NonFinite::zero: return "zero";
-    case NonFinite::unchecked: return "unchecked";
+    case NonFinite::error:
+      return "error";
+    case NonFinite::skip:
+      return "skip";
+    case NonFinite::zero:
+      return "zero";
+    case NonFinite::unchecked:
+      return "unchecked";
   }
   return "?";
 }
@@ -117,8 +121,10 @@ bool Optimizer::admit_gradients() {
       const std::size_t i = first_nonfinite(p, 0, p.size());
       const double x = p.dtype() == DType::f32 ? double(p.grad<float>()[i]) : p.grad<double>()[i];
       throw Error("non-finite gradient: parameter '" + p.name() + "' has " +
-                  (std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf") + " at index " + index_text(p.shape(), i) +
-                  "; the step was not taken");
+                  (std::isnan(x) ? "nan"
+                   : x > 0       ? "inf"
+                                 : "-inf") +
+                  " at index " + index_text(p.shape(), i) + "; the step was not taken");
     }
     case NonFinite::skip:
       ++skipped_steps_;
@@ -128,7 +134,8 @@ bool Optimizer::admit_gradients() {
       for (std::size_t k = first; k < params_.size(); ++k) {
         if (!bad[k]) continue;
         const Param& p = params_[k];
-        zeroed_values_ += std::int64_t(p.dtype() == DType::f32 ? clean<float>(p, cleaned_[k]) : clean<double>(p, cleaned_[k]));
+        zeroed_values_ +=
+            std::int64_t(p.dtype() == DType::f32 ? clean<float>(p, cleaned_[k]) : clean<double>(p, cleaned_[k]));
       }
       return true;
     case NonFinite::unchecked:

@@ -1,4 +1,4 @@
-#include "descent/detail/roofline.hpp"
+#include "roofline/roofline.hpp"
 
 #include <algorithm>
 
@@ -8,7 +8,7 @@
 #include <omp.h>
 #endif
 
-namespace descent::detail {
+namespace descent::bench {
 namespace {
 
 template <int K>
@@ -33,10 +33,18 @@ void piece(const Stream& s, std::size_t lo, std::size_t hi, int k, float a, floa
   const float* g = s.g + lo;
   const std::size_t n = hi - lo;
   switch (k) {
-    case 0: pass<0>(w, g, slots.data(), n, a, b); break;
-    case 1: pass<1>(w, g, slots.data(), n, a, b); break;
-    case 2: pass<2>(w, g, slots.data(), n, a, b); break;
-    default: pass<3>(w, g, slots.data(), n, a, b); break;
+    case 0:
+      pass<0>(w, g, slots.data(), n, a, b);
+      break;
+    case 1:
+      pass<1>(w, g, slots.data(), n, a, b);
+      break;
+    case 2:
+      pass<2>(w, g, slots.data(), n, a, b);
+      break;
+    default:
+      pass<3>(w, g, slots.data(), n, a, b);
+      break;
   }
 }
 
@@ -55,7 +63,8 @@ void roofline_pass(const std::vector<Stream>& streams, int slot_count, int threa
   std::size_t total = 0;
   for (const Stream& s : streams) total += s.n;
   // Like a step (for_each_share): below 2^16 elements one thread, as waking another costs more.
-  const int n = int(std::min<std::size_t>(std::size_t(resolve_threads(threads)), std::max<std::size_t>(total >> 15, 1)));
+  const int n =
+      int(std::min<std::size_t>(std::size_t(resolve_threads(threads)), std::max<std::size_t>(total >> 15, 1)));
 #pragma omp parallel num_threads(n)
   {
 #ifdef _OPENMP
@@ -74,4 +83,4 @@ void roofline_pass(const std::vector<Stream>& streams, int slot_count, int threa
   }
 }
 
-}  // namespace descent::detail
+}  // namespace descent::bench

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace descent::detail {
+namespace descent::bench {
 
 struct Stream {
   float* w;
@@ -24,4 +24,4 @@ void roofline_pass(const std::vector<Stream>& streams, int slot_count, int threa
 // The thread count a step with `threads` uses (0: OpenMP's default).
 int resolve_threads(int threads);
 
-}  // namespace descent::detail
+}  // namespace descent::bench

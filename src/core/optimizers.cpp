@@ -1,6 +1,7 @@
 // The library's rules, instantiated once with the flags the kernels need (CMakeLists.txt).
-#include "descent/detail/driver.hpp"
 #include "descent/optimizers.hpp"
+
+#include "descent/detail/driver.hpp"
 
 namespace descent {
 template class RuleOptimizer<rules::Sgd>;

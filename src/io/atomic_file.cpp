@@ -51,8 +51,9 @@ void write_atomically(const std::filesystem::path& path, std::string_view bytes)
   for (std::size_t done = 0; done < bytes.size();) {
     const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) abandon("write failed after " + std::to_string(done) + " of " + std::to_string(bytes.size()) + " bytes",
-                        n < 0 ? errno : EIO);
+    if (n <= 0)
+      abandon("write failed after " + std::to_string(done) + " of " + std::to_string(bytes.size()) + " bytes",
+              n < 0 ? errno : EIO);
     done += std::size_t(n);
   }
   if (::fsync(f.fd) != 0) abandon("fsync failed", errno);

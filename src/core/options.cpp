@@ -15,9 +15,12 @@ Convention parse_convention(std::string_view s) {
 
 const char* to_string(Convention c) {
   switch (c) {
-    case Convention::seed: return "seed";
-    case Convention::pytorch: return "pytorch";
-    case Convention::keras: return "keras";
+    case Convention::seed:
+      return "seed";
+    case Convention::pytorch:
+      return "pytorch";
+    case Convention::keras:
+      return "keras";
   }
   return "?";
 }
@@ -56,8 +59,10 @@ void parse_option_value(std::string_view rule, std::string_view name, std::strin
 }
 
 void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, bool& out) {
-  if (text == "true" || text == "1" || text == "on") out = true;
-  else if (text == "false" || text == "0" || text == "off") out = false;
+  if (text == "true" || text == "1" || text == "on")
+    out = true;
+  else if (text == "false" || text == "0" || text == "off")
+    out = false;
   else
     throw OptionError(std::string(rule) + ": option " + std::string(name) + " = '" + std::string(text) +
                       "' is not true or false");

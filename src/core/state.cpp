@@ -48,7 +48,8 @@ std::vector<std::size_t> Optimizer::match_state(const OptimizerState& s) const {
     order.push_back(std::size_t(&from - s.params.data()));
   }
   if (!by_name.empty())
-    throw Error(me + ": state has parameter '" + std::string(by_name.begin()->first) + "', which the optimizer does not have");
+    throw Error(me + ": state has parameter '" + std::string(by_name.begin()->first) +
+                "', which the optimizer does not have");
   return order;
 }
 
