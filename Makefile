@@ -69,7 +69,7 @@ format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
 	@scripts/setup.sh format
-	clang-format --dry-run -Werror $(FORMAT_FILES)
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo 'format-check: $(words $(FORMAT_FILES)) files in clang-format style'
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)
