@@ -38,6 +38,7 @@ struct Adam {
   static constexpr std::string_view name = "adam";
   enum Slot { m, v, v_max };
   static constexpr std::array<std::string_view, 3> slot_names{"m", "v", "v_max"};
+  static constexpr Slots nonnegative = slots_of({v, v_max});  // for 8-bit state: the unsigned code map
   using Options = AdamOptions;
 
   static constexpr std::array<Slots, 2> variants{slots_of({m, v}), slots_of({m, v, v_max})};

@@ -4,7 +4,9 @@
 //   prepare<T>(options, t, lr) -> Step<T>        (once per group per step, in double),
 //   slots(options) -> Slots                       (which state slots these options keep),
 //   variants                                      (every Slots value slots() can return),
-//   update<S>(step, w, g, slot...)               (one element; the tutorial's formula).
+//   update<S>(step, w, g, slot...)               (one element; the tutorial's formula),
+// and optionally nonnegative (the slots that never go below 0, which 8-bit state stores with
+// the unsigned code map; any other slot gets the signed one).
 // The driver (detail/driver.hpp) owns everything else: groups, state, threads, SIMD.
 #include <cmath>
 #include <cstdint>
