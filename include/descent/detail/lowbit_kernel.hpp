@@ -85,9 +85,10 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
 }
 
 template <class Rule, rules::Slots S, bool Decay, LowFormat F>
-DESCENT_CLONES void lowbit_fast(const rules::Prelude<float>& p, const typename Rule::template Step<float>& k, float* w,
-                                const float* g, const LowSlots& s, std::size_t n) {
-  lowbit_body<Rule, S, Decay, F>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
+void lowbit_fast(const rules::Prelude<float>& p, const typename Rule::template Step<float>& k, float* w,
+                 const float* g, const LowSlots& s, std::size_t n) {
+  at_kernel_level(
+      [&] { lowbit_body<Rule, S, Decay, F>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{}); });
 }
 
 template <class Rule, rules::Slots S, bool Decay, LowFormat F>
