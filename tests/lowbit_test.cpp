@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "cpu_levels.hpp"
 #include "descent/checkpoint.hpp"
+#include "descent/cpu.hpp"
 #include "descent/descent.hpp"
 #include "descent/detail/lowbit_kernel.hpp"
 
@@ -213,35 +215,41 @@ bool same(const Model& a, const Model& b) {
 
 class LowbitEveryRule : public ::testing::TestWithParam<Config> {};
 
-TEST_P(LowbitEveryRule, FastMatchesReferenceOnOneTwoAndThreeThreads) {
+std::unique_ptr<descent::Optimizer> run(const Config& c, const StateOptions& so, Model& m, int threads,
+                                        bool reference) {
+  auto opt = descent::make_optimizer(c.optimizer, m.params(), Convention::pytorch, c.overrides);
+  opt->set_state_options(so);
+  opt->set_reference(reference);
+  opt->set_threads(threads);
+  for (int s = 1; s <= 3; ++s) m.gradients(s), opt->step();
+  return opt;
+}
+
+// Every CPU level this machine has (forced, tests/cpu_levels.hpp) × 1, 2 and 3 threads.
+TEST_P(LowbitEveryRule, FastMatchesReferenceOnEveryLevelAndThreadCount) {
   const Config& c = GetParam();
   for (const StateOptions& so : storages) {
     SCOPED_TRACE(label(so));
-    Model ref(1), m1(1), m2(1), m3(1);
-    std::vector<Model*> models{&ref, &m1, &m2, &m3};
-    std::vector<std::unique_ptr<descent::Optimizer>> opts;
-    for (std::size_t k = 0; k < models.size(); ++k) {
-      opts.push_back(descent::make_optimizer(c.optimizer, models[k]->params(), Convention::pytorch, c.overrides));
-      opts.back()->set_state_options(so);
-      if (k == 0)
-        opts.back()->set_reference(true);
-      else
-        opts.back()->set_threads(int(k));
-    }
-    ASSERT_EQ(opts[0]->state_dtype(1), so.dtype);
-    ASSERT_EQ(opts[0]->state_dtype(3), StateDType::f32);  // 300 values < min_size
+    Model ref(1);
     const std::vector<float> w0 = ref.w[1];
-    for (int s = 1; s <= 3; ++s)
-      for (std::size_t k = 0; k < models.size(); ++k) {
-        models[k]->gradients(s);
-        opts[k]->step();
+    const auto r = run(c, so, ref, 1, true);
+    ASSERT_EQ(r->state_dtype(1), so.dtype);
+    ASSERT_EQ(r->state_dtype(3), StateDType::f32);  // 300 values < min_size
+    ASSERT_NE(std::memcmp(w0.data(), ref.w[1].data(), w0.size() * 4), 0) << "nothing moved";
+    const std::string want = state_bytes(*r);
+    int levels = 0;
+    for (descent::CpuLevel level : descent::cpu_levels()) {
+      if (!descent::cpu_supports(level)) continue;
+      descent::testing::ForcedCpuLevel forced(level);
+      ++levels;
+      for (int threads = 1; threads <= 3; ++threads) {
+        Model m(1);
+        const auto f = run(c, so, m, threads, false);
+        EXPECT_TRUE(same(ref, m)) << to_string(level) << ", " << threads << " threads: weights differ";
+        EXPECT_EQ(state_bytes(*f), want) << to_string(level) << ", " << threads << " threads: state differs";
       }
-    EXPECT_NE(std::memcmp(w0.data(), ref.w[1].data(), w0.size() * 4), 0) << "nothing moved";
-    const std::string want = state_bytes(*opts[0]);
-    for (std::size_t k = 1; k < models.size(); ++k) {
-      EXPECT_TRUE(same(ref, *models[k])) << k << " threads: weights differ";
-      EXPECT_EQ(state_bytes(*opts[k]), want) << k << " threads: state differs";
     }
+    EXPECT_GE(levels, 1);
   }
 }
 
@@ -397,7 +405,8 @@ TEST(Lowbit, Errors) {
     opt->import_state(s);
     FAIL();
   } catch (const descent::Error& e) {
-    EXPECT_STREQ(e.what(), "adam: state slot 'm' of parameter 'w' is stored as bf16, its group's state options give f32");
+    EXPECT_STREQ(e.what(),
+                 "adam: state slot 'm' of parameter 'w' is stored as bf16, its group's state options give f32");
   }
   EXPECT_EQ(state_bytes(*opt), before);
   s = opt->export_state();

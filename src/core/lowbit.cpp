@@ -86,8 +86,8 @@ void encode_slot(StateDType d, bool nonnegative, const float* in, std::size_t n,
     auto* scales = reinterpret_cast<float*>(codes + q8_scales_offset(n));
     for (std::size_t b = 0; b < n; b += q8_block) {
       const std::size_t len = std::min(q8_block, n - b);
-      scales[b / q8_block] = nonnegative ? q8_encode_block<false>(in + b, codes + b, len)
-                                         : q8_encode_block<true>(in + b, codes + b, len);
+      scales[b / q8_block] =
+          nonnegative ? q8_encode_block<false>(in + b, codes + b, len) : q8_encode_block<true>(in + b, codes + b, len);
     }
   } else {
     std::copy_n(in, n, static_cast<float*>(out));

@@ -129,14 +129,15 @@ void RuleOptimizer<Rule>::allocate(std::size_t param) {
 
 template <class Rule>
 void RuleOptimizer<Rule>::set_state_options(const StateOptions& o, std::size_t group) {
-  const std::string me(Rule::name);
   if (o.dtype != StateDType::f32 && o.dtype != StateDType::bf16 && o.dtype != StateDType::q8)
-    throw OptionError(me + ": unknown state dtype code " + std::to_string(int(o.dtype)));
+    throw OptionError(std::string(Rule::name) + ": unknown state dtype code " + std::to_string(int(o.dtype)));
   if (o.rounding != Rounding::nearest && o.rounding != Rounding::stochastic)
-    throw OptionError(me + ": unknown state rounding code " + std::to_string(int(o.rounding)));
-  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16)
-    throw OptionError(me + ": state rounding 'stochastic' applies to bf16 state only, not " +
-                      std::string(to_string(o.dtype)));
+    throw OptionError(std::string(Rule::name) + ": unknown state rounding code " + std::to_string(int(o.rounding)));
+  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16) {
+    std::string message(Rule::name);
+    message.append(": state rounding 'stochastic' applies to bf16 state only, not ").append(to_string(o.dtype));
+    throw OptionError(message);
+  }
   groups_.at(group).state = o;
   for (std::size_t i = 0; i < params_.size(); ++i)
     if (group_of_[i] == group) allocate(i);
@@ -224,9 +225,8 @@ OptimizerState RuleOptimizer<Rule>::export_state() const {
     for (std::size_t j = 0; j < slot_count; ++j) {
       if (!state_[i][j]) continue;
       const auto* data = static_cast<const unsigned char*>(state_[i][j].data());
-      OptimizerState::Slot& slot = out.slots.emplace_back();
-      slot.name = Rule::slot_names[j];
-      slot.dtype = d;
+      out.slots.push_back({std::string(Rule::slot_names[j]), d, {}});
+      OptimizerState::Slot& slot = out.slots.back();
       if (d == StateDType::q8) {  // the codes, then the scales (without the buffer's padding)
         slot.bytes.assign(data, data + p.size());
         const unsigned char* scales = data + detail::q8_scales_offset(p.size());

@@ -114,8 +114,7 @@ inline float absmax(const float* x, std::size_t n) {
 }
 
 template <bool Signed>
-inline void q8_decode_block(const std::uint8_t* __restrict codes, float scale, float* __restrict out,
-                            std::size_t n) {
+inline void q8_decode_block(const std::uint8_t* __restrict codes, float scale, float* __restrict out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = q8_decode<Signed>(codes[i]) * scale;
 }
 

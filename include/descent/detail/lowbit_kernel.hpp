@@ -72,12 +72,12 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
       const std::size_t len = std::min(q8_block, n - b);
       const std::size_t block = b / q8_block;
       ((rules::has(S, J) ? q8_decode_block<!rules::has(nonneg, J)>(static_cast<const std::uint8_t*>(ls.data[J]) + b,
-                                                                    ls.scales[J][block], buf[J], len)
+                                                                   ls.scales[J][block], buf[J], len)
                          : void()),
        ...);
       loop<Rule, S, Decay>(p, k, w + b, g + b, s, len, Plain<float>{}, seq);
       ((rules::has(S, J) ? void(ls.scales[J][block] = q8_encode_block<!rules::has(nonneg, J)>(
-                               buf[J], static_cast<std::uint8_t*>(ls.data[J]) + b, len))
+                                    buf[J], static_cast<std::uint8_t*>(ls.data[J]) + b, len))
                          : void()),
        ...);
     }
@@ -85,8 +85,8 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
 }
 
 template <class Rule, rules::Slots S, bool Decay, LowFormat F>
-void lowbit_fast(const rules::Prelude<float>& p, const typename Rule::template Step<float>& k, float* w,
-                 const float* g, const LowSlots& s, std::size_t n) {
+void lowbit_fast(const rules::Prelude<float>& p, const typename Rule::template Step<float>& k, float* w, const float* g,
+                 const LowSlots& s, std::size_t n) {
   at_kernel_level(
       [&] { lowbit_body<Rule, S, Decay, F>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{}); });
 }
