@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from selenium import webdriver
@@ -141,6 +142,7 @@ def test_explain(page, cli, t):
 
 
 def test_share(page):
+    time.sleep(0.5)  # the page writes the URL 300 ms after the last change
     link = page.d.find_element(By.ID, "link").get_attribute("value")
     lr = page.js("return window.descentPage.state.options.sgd.lr")
     start = page.start()

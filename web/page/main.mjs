@@ -120,8 +120,17 @@ function changed() {
   draw();
   timings.push(performance.now() - t0);
   runTimes.push(t1 - t0);
-  history.replaceState(null, '', toHash(state));
-  $('link').value = location.href;
+  shareLater();
+}
+
+// The URL follows the settings, at most every 300 ms: browsers throttle frequent replaceState.
+let shareTimer = null;
+function shareLater() {
+  clearTimeout(shareTimer);
+  shareTimer = setTimeout(() => {
+    history.replaceState(null, '', toHash(state));
+    $('link').value = location.href;
+  }, 300);
 }
 
 function animate() {
