@@ -3,7 +3,9 @@
 // (golden/lab/generate_numpy_shuffle.py → numpy_shuffle.json) over many seeds and lengths.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -106,6 +108,54 @@ TEST(LabNumpyShuffle, SeedsBeyondNumpysRangeAreRefused) {
   EXPECT_EQ(descent::lab::parse_shuffle("descent"), descent::lab::Shuffle::descent);
   EXPECT_THROW(descent::lab::parse_shuffle("Numpy"), descent::OptionError);
   EXPECT_THROW(descent::lab::parse_shuffle(""), descent::OptionError);
+}
+
+// The order NumPy gives `n` items for `seed`, from the golden cases.
+std::vector<long> numpy_order(const nlohmann::json& g, std::uint32_t seed, std::size_t n) {
+  for (const auto& c : g["cases"])
+    if (c["seed"].get<std::uint32_t>() == seed && c["n"].get<std::size_t>() == n) return c["order"];
+  throw std::runtime_error("no golden case for seed " + std::to_string(seed) + ", n " + std::to_string(n));
+}
+
+// `descent compare` with these flags for one epoch; summary.json's test_rows.
+std::vector<long> test_rows(const lab_test::Scratch& s, std::vector<std::string> flags) {
+  std::vector<std::string> args = {"compare",    "--epochs", "1",     "--optimizers",      "sgd",
+                                   "--no-plots", "-q",       "--out", (s / "out").string()};
+  args.insert(args.end(), flags.begin(), flags.end());
+  const auto r = lab_test::cli(args, s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = nlohmann::json::parse(lab_test::read(s / "out" / "summary.json"));
+  return summary["config"]["test_rows"].get<std::vector<long>>();
+}
+
+TEST(LabNumpyShuffleCli, CompareTestsOnTheCoursesThirtyFlowers) {
+  const auto g = lab_test::golden("numpy_shuffle.json");
+  lab_test::Scratch s;
+  const auto order = numpy_order(g, 116, 150);
+  EXPECT_EQ(test_rows(s, {}), std::vector<long>(order.end() - 30, order.end()));  // no flags: the course
+  for (const auto& c : g["cases"]) {  // other seeds of NumPy's range, the same length
+    const auto seed = c["seed"].get<std::uint32_t>();
+    if (c["n"] != 150 || seed == 116 || seed % 3 != 0) continue;  // a third of them is plenty
+    const auto o = c["order"].get<std::vector<long>>();
+    EXPECT_EQ(test_rows(s, {"--seed", std::to_string(seed)}), std::vector<long>(o.end() - 30, o.end()))
+        << "seed " << seed;
+  }
+}
+
+TEST(LabNumpyShuffleCli, CsvFilesOfOtherLengthsSplitAsNumpy) {
+  const auto g = lab_test::golden("numpy_shuffle.json");
+  lab_test::Scratch s;
+  for (const std::size_t n : {33u, 100u, 257u}) {
+    std::string csv = "a,b,label\n";
+    for (std::size_t i = 0; i < n; ++i)
+      csv += std::to_string(i) + "," + std::to_string(i % 7) + "," + std::to_string(i % 2) + "\n";
+    lab_test::write(s / "data.csv", csv);
+    const auto order = numpy_order(g, 4294967295u, n);
+    const auto test_size = std::size_t(std::llround(double(n) * 0.25));
+    EXPECT_EQ(test_rows(s, {"--dataset", (s / "data.csv").string(), "--test", "0.25", "--seed", "4294967295"}),
+              std::vector<long>(order.end() - long(test_size), order.end()))
+        << "n " << n;
+  }
 }
 
 }  // namespace

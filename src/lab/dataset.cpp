@@ -261,18 +261,19 @@ Shuffle parse_shuffle(std::string_view name) {
 
 std::string_view to_string(Shuffle s) { return s == Shuffle::numpy ? "numpy" : "descent"; }
 
-void shuffle(Dataset& d, Shuffle how, std::uint64_t seed) {
-  if (how == Shuffle::descent) {
-    Rng rng(seed, Stream::data_order);
-    shuffle(d, rng);
-    return;
-  }
-  if (seed > 0xFFFFFFFFu)
+std::vector<Eigen::Index> shuffle(Dataset& d, Shuffle how, std::uint64_t seed) {
+  if (how == Shuffle::numpy && seed > 0xFFFFFFFFu)
     throw OptionError("seed " + std::to_string(seed) + " is out of range [0, 4294967295] for the numpy shuffle");
   std::vector<Eigen::Index> order = identity(d);
-  NumpyRandomState numpy(static_cast<std::uint32_t>(seed));
-  numpy.shuffle(std::span(order));
+  if (how == Shuffle::descent) {
+    Rng rng(seed, Stream::data_order);
+    rng.shuffle(std::span(order));
+  } else {
+    NumpyRandomState numpy(static_cast<std::uint32_t>(seed));
+    numpy.shuffle(std::span(order));
+  }
   reorder(d, order);
+  return order;
 }
 
 std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size) {

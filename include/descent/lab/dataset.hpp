@@ -50,8 +50,9 @@ void shuffle(Dataset& d, Rng& rng);
 enum class Shuffle { numpy, descent };
 Shuffle parse_shuffle(std::string_view name);  // throws OptionError naming the choices
 std::string_view to_string(Shuffle s);
-// Throws OptionError "seed S is out of range [0, 4294967295] for the numpy shuffle".
-void shuffle(Dataset& d, Shuffle how, std::uint64_t seed);
+// Returns the order: sample i is now the one that was at order[i]. Throws OptionError
+// "seed S is out of range [0, 4294967295] for the numpy shuffle".
+std::vector<Eigen::Index> shuffle(Dataset& d, Shuffle how, std::uint64_t seed);
 
 // The first size − test_size samples, and the last test_size (the tutorial's 120 / 30 split).
 std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size);
