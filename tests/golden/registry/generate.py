@@ -64,6 +64,11 @@ GRADS = [
     [[-0.3, 0.2], [0.0]],
     [[0.4, -0.1], [-0.5]],
 ]
+# A schedule: the group's lr is lr times this before each step (Optimizer::set_lr; torch's
+# param_groups; Keras reads its rate every step). It tells apart an lr kept inside a momentum
+# buffer from one outside it, and decay coupled to lr or to the schedule, which a constant lr
+# cannot. Scheduled variants: the preset, each flag the other way, and the momentum options.
+LR_SCALE = [1.0, 0.5, 0.5, 2.0, 1.0, 0.25]
 LARGE = 3e3  # an unbounded end (not 1e3: lr·λ = 1 would decay a weight to exactly 0 in one form and not the other)
 INSIDE = 1e-3  # "just inside": this far from a finite end
 CONTEXT_WD, CONTEXT_EPS = 0.1, 0.1
@@ -145,7 +150,7 @@ def reference(name, convention, o):
         if worst > 1e-10:
             raise SystemExit("ref_docs disagrees with %s for %s/%s %s: %g" % (source, name, convention, o, worst))
         return source, traj
-    return "docs/optimizers.md (NumPy, ref_docs.py)", docs
+    return "docs/optimizers.md", docs  # in NumPy: ref_docs.py
 
 
 def text(x):
@@ -157,40 +162,42 @@ def text(x):
 def cases_for(spec, convention, expected):
     name, rule = spec["name"], presets.RULE[spec["name"]]
     registry = {o["name"]: o["defaults"][convention] for o in spec["options"]}
-    plan = [("", None, {}, "the preset")]
+    plan = [("", None, {}, "the preset", False), ("", None, {}, "the preset, under a schedule", True)]
     for o in spec["options"]:
         key = o["name"]
         if o["type"] == "flag":
-            plan.append((key, not registry[key], context(key, expected), "the other way"))
+            plan.append((key, not registry[key], context(key, expected), "the other way", False))
+            plan.append((key, not registry[key], context(key, expected), "the other way, under a schedule", True))
         else:
-            plan += [(key, v, {}, why) for v, why in values(o)]
+            plan += [(key, v, {}, why, False) for v, why in values(o)]
+            if key == "momentum":
+                plan.append((key, 0.5, {}, "typical, under a schedule", True))
     out = []
-    for key, value, extra, why in plan:
+    for key, value, extra, why, scheduled in plan:
         overrides = dict(extra)
         if key:
             overrides[key] = value
-        case = {"optimizer": name, "convention": convention, "option": key, "why": why,
-                "overrides": {k: text(v) for k, v in overrides.items()}}
+        case = {"option": key, "why": why, "overrides": {k: text(v) for k, v in overrides.items()}}
+        if scheduled:
+            case["schedule"] = True
         spec_of = {o["name"]: o for o in spec["options"]}
-        if key and spec_of[key]["type"] == "real" and not in_range(spec_of[key]["range"], value):
-            case["reject"] = [key]
-            out.append(case)
-            continue
         # Rejection is about descent's preset (what the override changes); the trajectory is the
         # reference's (the convention's own preset).
-        actual = dict(registry, **overrides)
-        names = ignored(rule, actual, key, registry.get(key)) if key else None
-        if names:
-            case["reject"] = names
-            out.append(case)
-            continue
         o = dict(expected, **overrides)
-        if o.get("nesterov") and o["momentum"] == 0:
+        if key and spec_of[key]["type"] == "real" and not in_range(spec_of[key]["range"], value):
+            case["reject"] = [key]
+        elif key and ignored(rule, dict(registry, **overrides), key, registry.get(key)):
+            case["reject"] = ignored(rule, dict(registry, **overrides), key, registry.get(key))
+        elif o.get("nesterov") and o["momentum"] == 0:
             case["reject"] = ["nesterov", "momentum"]  # the convention's own preset forbids it too
-            out.append(case)
+        if "reject" in case:
+            if not scheduled:  # a schedule changes nothing about a refusal
+                out.append(case)
             continue
+        if scheduled:
+            o["lr_scale"] = LR_SCALE
         case["reference"], traj = reference(name, convention, o)
-        case["w"] = [float("%.16g" % x) for step in traj for x in step]
+        case["w"] = [float("%.15g" % x) for step in traj for x in step]  # 5e-16 relative: well inside 1e-12
         out.append(case)
     return out
 
@@ -235,18 +242,20 @@ def main():
     else:
         ap.error("give the registry JSON or --descent")
     sanity_nadam()
-    cases, differences = [], []
+    groups, differences = [], []
     for spec in registry:
         if spec["name"] not in presets.RULE:
             raise SystemExit("no reference for optimizer %s (add it to presets.py and the references)" % spec["name"])
         expected = presets.presets(spec["name"])
         for c in registry_source.CONVENTIONS:
             differences += preset_differences(spec, c, expected[c])
-            cases += cases_for(spec, c, expected[c])
+            groups.append({"optimizer": spec["name"], "convention": c, "cases": cases_for(spec, c, expected[c])})
+    cases = [case for g in groups for case in g["cases"]]
     for d in differences:
         print("preset differs:", d, file=sys.stderr)
     doc = {"generator": "tests/golden/registry/generate.py", "registry": source, "torch": torch.__version__,
-           "params": [{"name": n, "init": v} for n, v in PARAMS], "grads": GRADS, "cases": cases}
+           "params": [{"name": n, "init": v} for n, v in PARAMS], "grads": GRADS, "lr_scale": LR_SCALE,
+           "groups": groups}
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(doc, f, separators=(",", ":"))

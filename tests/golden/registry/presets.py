@@ -33,15 +33,17 @@ def _p(base, **kw):
 
 
 def _sgd(name):
-    seed, pt, keras = _p(SGD, lr=0.1), _p(SGD, lr=1e-3), _p(SGD, lr=0.01, **KERAS_DECAY)
+    seed, pt = _p(SGD, lr=0.1), _p(SGD, lr=1e-3)
+    # sgd.py's velocity, in all three (sgd's momentum is 0 until a user sets it): m_0 = 0, lr inside
+    keras = _p(SGD, lr=0.01, buffer_starts_at_grad=False, lr_in_buffer=True, **KERAS_DECAY)
     if name == "sgdm":
         seed.update(momentum=0.9, ema=True, buffer_starts_at_grad=False)  # the tutorial's EMA, m_0 = 0
         pt.update(momentum=0.9)
-        keras.update(momentum=0.9, buffer_starts_at_grad=False, lr_in_buffer=True)  # sgd.py's velocity
+        keras.update(momentum=0.9)
     if name == "nesterov":
         seed.update(momentum=0.9, nesterov=True)  # docs: seed is PyTorch's form
         pt.update(momentum=0.9, nesterov=True)
-        keras.update(momentum=0.9, nesterov=True, buffer_starts_at_grad=False, lr_in_buffer=True)
+        keras.update(momentum=0.9, nesterov=True)
     return {"seed": seed, "pytorch": pt, "keras": keras}
 
 

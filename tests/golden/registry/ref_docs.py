@@ -22,12 +22,20 @@ def ratio(m, d):
     return out
 
 
+def at(o, t):
+    """The options of step t: o["lr_scale"], when given, is the schedule's multiplier per step, set
+    on the group before the step (lr_0, the option's own lr, stays: docs/optimizers.md, Common)."""
+    scale = o.get("lr_scale")
+    return dict(o, lr=o["lr"] * scale[t - 1], lr0=o["lr"]) if scale else dict(o, lr0=o["lr"])
+
+
 def prelude(o, w, g):
     """Options every rule has: maximize, L2 or decoupled decay (Common)."""
     g = -g if o["maximize"] else g
     lam = o["weight_decay"]
     if o["decoupled_weight_decay"]:
-        eta = 1.0 if o["schedule_scaled_decay"] else o["lr"]  # constant lr: lr/lr_0 = 1
+        # w <- (1 - lr*lambda)*w; schedule_scaled_decay: (1 - eta_t*lambda)*w, eta_t = lr/lr_0
+        eta = o["lr"] / o["lr0"] if o["schedule_scaled_decay"] else o["lr"]
         w = (1.0 - eta * lam) * w
     else:
         g = g + lam * w
@@ -39,9 +47,10 @@ def run(step, o, init, grads, state):
     sts = [state(x) for x in ws]
     out = []
     for t, gs in enumerate(grads, start=1):
+        ot = at(o, t)
         for i, g in enumerate(gs):
-            w, g = prelude(o, ws[i], np.array(g, dtype=np.float64))
-            ws[i] = step(o, t, w, g, sts[i])
+            w, g = prelude(ot, ws[i], np.array(g, dtype=np.float64))
+            ws[i] = step(ot, t, w, g, sts[i])
         out.append(np.concatenate(ws).tolist())
     return out
 

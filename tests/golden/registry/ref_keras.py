@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ref_docs import at
 from ref_torch import NoCounterpart, need
 
 
@@ -28,7 +29,9 @@ def sgd(o, t, w, g, s):  # sgd.py
     need(not o["ema"], "ema")
     need(o["dampening"] == 0, "dampening")
     # sgd.py's velocity starts at 0 and holds -lr*g; a buffer started at g_1 with lr outside it
-    # is the same trajectory for a constant lr, so both of descent's forms have this reference.
+    # is the same trajectory for a constant lr, so both of descent's forms have this reference
+    # then; under a schedule only the lr-inside form is Keras's.
+    need(o["lr_in_buffer"] or "lr_scale" not in o, "lr_in_buffer")
     s["m"] = mu * s["m"] - lr * g
     if o["nesterov"]:
         return w + mu * s["m"] - lr * g
@@ -56,7 +59,8 @@ def rmsprop(o, t, w, g, s):  # rmsprop.py
     increment = o["lr"] * g / np.sqrt(denominator)
     if o["momentum"] > 0:
         # rmsprop.py's momentum holds lr*g/sqrt(..); with a constant lr that is the trajectory
-        # of either of descent's forms (lr_in_buffer true or false)
+        # of either of descent's forms (lr_in_buffer true or false), under a schedule of the first
+        need(o["lr_in_buffer"] or "lr_scale" not in o, "lr_in_buffer")
         s["b"] = o["momentum"] * s["b"] + increment
         return w - s["b"]
     return w - increment
@@ -137,7 +141,8 @@ def reference(rule, o, init, grads):
     sts = [{k: np.zeros_like(x) for k in ("m", "v", "u", "vmax", "gmean", "b")} for x in ws]
     out = []
     for t, gs in enumerate(grads, start=1):
+        ot = at(o, t)  # Keras reads the schedule's rate every step, its decay too
         for i, g in enumerate(gs):
-            ws[i] = step(o, t, decay(o, ws[i]), np.array(g, dtype=np.float64), sts[i])
+            ws[i] = step(ot, t, decay(ot, ws[i]), np.array(g, dtype=np.float64), sts[i])
         out.append(np.concatenate(ws).tolist())
     return "keras/src/optimizers/%s.py" % rule, out

@@ -74,11 +74,13 @@ def kwargs(rule, o):
     raise NoCounterpart(rule)  # nadam (see above), lion, lamb: not in torch 1.13
 
 
-def run(cls, kw, init, grads):
+def run(cls, kw, init, grads, scale):
     params = [torch.tensor(x, dtype=torch.float64) for x in init]
     opt = getattr(torch.optim, cls)(params, foreach=False, **kw)
     out = []
-    for gs in grads:
+    for t, gs in enumerate(grads):
+        if scale:
+            opt.param_groups[0]["lr"] = kw["lr"] * scale[t]  # a schedule: set on the group before the step
         for p, g in zip(params, gs):
             p.grad = torch.tensor(g, dtype=torch.float64)
         opt.step()
@@ -88,7 +90,7 @@ def run(cls, kw, init, grads):
 
 def reference(rule, o, init, grads):
     cls, kw = kwargs(rule, o)
-    return "torch.optim." + cls, run(cls, kw, init, grads)
+    return "torch.optim." + cls, run(cls, kw, init, grads, o.get("lr_scale"))
 
 
 def nadam(o, init, grads, single_tensor):

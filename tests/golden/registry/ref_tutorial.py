@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ref_docs import ratio
+from ref_docs import at, ratio
 from ref_torch import NoCounterpart, need
 
 # The options each of the five may set, and the value each other option must have.
@@ -59,6 +59,6 @@ def reference(name, o, init, grads):
     out = []
     for t, gs in enumerate(grads, start=1):
         for i, g in enumerate(gs):
-            ws[i] = step(name, o, t, ws[i], np.array(g, dtype=np.float64), sts[i])
+            ws[i] = step(name, at(o, t), t, ws[i], np.array(g, dtype=np.float64), sts[i])
         out.append(np.concatenate(ws).tolist())
     return "the tutorial (%s)" % name, out
