@@ -4,20 +4,33 @@
 // on the value's bits, with no table lookups, so the update loop stays one vectorized pass:
 // a table (bitsandbytes' dynamic map searched for the nearest code) would cost a gather per
 // value and slot, several times the step's whole memory budget on a CPU core.
-#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace descent::detail {
 
+// std::bit_cast by memcpy: the same code, and headers that consumers' compilers (clang 14 with
+// some standard libraries lacks std::bit_cast) can include.
+inline std::uint32_t bits_of(float x) {
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline float float_of(std::uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
 // ---- bfloat16: the top 16 bits of a float32 ----
 
-inline float bf16_decode(std::uint16_t h) { return std::bit_cast<float>(std::uint32_t(h) << 16); }
+inline float bf16_decode(std::uint16_t h) { return float_of(std::uint32_t(h) << 16); }
 
 // To nearest, ties to even: add half an ulp of bf16 less one, plus the kept lowest bit. A NaN
 // stays a (quiet) NaN: the carry could otherwise turn it into an infinity.
 inline std::uint16_t bf16_nearest(float x) {
-  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
+  const std::uint32_t b = bits_of(x);
   const std::uint32_t r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
   return std::uint16_t(x != x ? (b >> 16) | 0x40u : r);
 }
@@ -25,7 +38,7 @@ inline std::uint16_t bf16_nearest(float x) {
 // Stochastic: add 16 uniform random bits below the kept ones and truncate, so x rounds away
 // from zero with probability (dropped bits)/2^16: E[bf16(x)] = x (Gupta et al. 2015).
 inline std::uint16_t bf16_stochastic(float x, std::uint32_t random) {
-  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
+  const std::uint32_t b = bits_of(x);
   const std::uint32_t r = (b + (random & 0xffffu)) >> 16;
   return std::uint16_t(x != x ? (b >> 16) | 0x40u : r);
 }
@@ -79,7 +92,7 @@ template <bool Signed>
 inline float q8_decode(std::uint8_t code) {
   using M = Q8Map<Signed>;
   const std::uint32_t mag = Signed ? code & 0x7fu : code;
-  const float normal = std::bit_cast<float>((mag + (M::bias << 3)) << 20);
+  const float normal = float_of((mag + (M::bias << 3)) << 20);
   const float v = mag >= 8 ? normal : float(std::int32_t(mag)) * M::unit;
   return Signed && (code & 0x80u) ? -v : v;
 }
@@ -91,14 +104,14 @@ inline float q8_decode(std::uint8_t code) {
 template <bool Signed>
 inline std::uint8_t q8_encode(float q) {
   using M = Q8Map<Signed>;
-  const std::uint32_t b = std::bit_cast<std::uint32_t>(q) & 0x7fffffffu;
-  const float a = std::bit_cast<float>(b);
+  const std::uint32_t b = bits_of(q) & 0x7fffffffu;
+  const float a = float_of(b);
   const std::uint32_t normal = ((b + 0x7ffffu + ((b >> 20) & 1u)) >> 20) - (M::bias << 3);
   const float small = a < M::smallest_normal ? a : 0.0f;  // also keeps a NaN out of the int conversion
   const float sub = (small * M::inv_unit + 0x1p23f) - 0x1p23f;
   std::uint32_t mag = a >= M::smallest_normal ? normal : std::uint32_t(std::int32_t(sub));
   mag = mag < M::top ? mag : M::top;  // x·(1/s) can land an ulp above 1
-  if constexpr (Signed) mag |= (std::bit_cast<std::uint32_t>(q) >> 24) & 0x80u;
+  if constexpr (Signed) mag |= (bits_of(q) >> 24) & 0x80u;
   return std::uint8_t(mag);
 }
 
@@ -107,10 +120,10 @@ inline std::uint8_t q8_encode(float q) {
 inline float absmax(const float* x, std::size_t n) {
   std::uint32_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t b = std::bit_cast<std::uint32_t>(x[i]) & 0x7fffffffu;
+    const std::uint32_t b = bits_of(x[i]) & 0x7fffffffu;
     m = b > m ? b : m;
   }
-  return std::bit_cast<float>(m);
+  return float_of(m);
 }
 
 template <bool Signed>
