@@ -7,7 +7,8 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time)
+          libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
+          libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == torch ]]; then
   packages+=(python3 python3-torch python3-numpy python3-sklearn)
 fi
