@@ -1,8 +1,11 @@
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstring>
 
+#include "descent/clip.hpp"
 #include "descent/crc32c.hpp"
+#include "descent/detail/reduce.hpp"
 #include "impl.hpp"
 
 namespace descent::mpi {
@@ -140,34 +143,66 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
     // LAMB's per-tensor sums: each rank has the sums of its slices; a tensor's sums are those of
     // all its slices, added in rank order (the order of the flat space) from 0.
     optimizer_->set_sums_hook([this](std::span<double> sums, std::size_t width) {
-      Impl& m = *impl_;
-      std::vector<int> count, displ;
-      int total = 0;
-      for (const auto& share : m.layout.share) {
-        count.push_back(int(share.size() * width));
-        displ.push_back(total);
-        total += count.back();
-      }
-      m.all_sums.assign(std::size_t(total), 0.0);
-      MPI_Request q;
-      MPI_Iallgatherv(sums.data(), count[std::size_t(m.rank)], MPI_DOUBLE, m.all_sums.data(), count.data(),
-                      displ.data(), MPI_DOUBLE, comm_.get(), &q);
-      comm_.count_sent(std::uint64_t(count[std::size_t(m.rank)]) * sizeof(double) * std::uint64_t(m.ranks - 1));
-      comm_.wait(q, "the all-gather of the per-tensor sums");
-      const auto& mine = m.layout.share[std::size_t(m.rank)];
+      const std::vector<double> totals = tensor_sums(sums, width);
+      const auto& mine = impl_->layout.share[std::size_t(impl_->rank)];
       for (std::size_t i = 0; i < mine.size(); ++i)
-        for (std::size_t j = 0; j < width; ++j) {
-          double t = 0;
-          for (std::size_t s = 0; s < m.layout.share.size(); ++s)
-            for (std::size_t q2 = 0; q2 < m.layout.share[s].size(); ++q2)
-              if (m.layout.share[s][q2].param == mine[i].param) t += m.all_sums[std::size_t(displ[s]) + q2 * width + j];
-          sums[i * width + j] = t;
-        }
+        for (std::size_t j = 0; j < width; ++j) sums[i * width + j] = totals[mine[i].param * width + j];
     });
   }
 }
 
 Distributed::~Distributed() = default;
+
+std::vector<double> Distributed::tensor_sums(std::span<const double> mine, std::size_t width) const {
+  Impl& m = *impl_;
+  std::vector<int> count, displ;
+  int total = 0;
+  for (const auto& share : m.layout.share) {
+    count.push_back(int(share.size() * width));
+    displ.push_back(total);
+    total += count.back();
+  }
+  if (mine.size() != std::size_t(count[std::size_t(m.rank)])) throw Error("tensor_sums: one sum per slice expected");
+  m.all_sums.assign(std::size_t(total), 0.0);
+  MPI_Request q;
+  MPI_Iallgatherv(mine.data(), count[std::size_t(m.rank)], MPI_DOUBLE, m.all_sums.data(), count.data(), displ.data(),
+                  MPI_DOUBLE, comm_.get(), &q);
+  comm_.count_sent(std::uint64_t(count[std::size_t(m.rank)]) * sizeof(double) * std::uint64_t(m.ranks - 1));
+  comm_.wait(q, "the all-gather of the per-tensor sums");
+  std::vector<double> totals(params_.size() * width, 0.0);
+  for (std::size_t s = 0; s < m.layout.share.size(); ++s)  // rank order: the order of the elements
+    for (std::size_t i = 0; i < m.layout.share[s].size(); ++i)
+      for (std::size_t j = 0; j < width; ++j)
+        totals[m.layout.share[s][i].param * width + j] += m.all_sums[std::size_t(displ[s]) + i * width + j];
+  return totals;
+}
+
+double Distributed::clip_grad_norm(double max_norm) {
+  reduce();
+  if (options_.mode == Mode::ddp) return descent::clip_grad_norm(*optimizer_, max_norm);  // whole gradients here
+  if (!(max_norm > 0)) throw OptionError("clip: max_norm = " + std::to_string(max_norm) + " is out of range (0, inf)");
+  // Σg² of each slice in the chunks clip.cpp sums a tensor in, then each tensor's from its slices.
+  const auto& params = optimizer_->params();
+  std::vector<std::size_t> offsets{0};
+  for (const Param& p : params) offsets.push_back(offsets.back() + p.size());
+  auto body = [](void* self, std::size_t param, std::size_t begin, std::size_t end, double* out) {
+    const Param& p = (*static_cast<const std::vector<Param>*>(self))[param];
+    *out = p.dtype() == DType::f32 ? descent::detail::sum_squares(p.grad<float>().data() + begin, end - begin)
+                                   : descent::detail::sum_squares(p.grad<double>().data() + begin, end - begin);
+  };
+  const std::vector<double> mine =
+      descent::detail::sum_chunks(offsets, optimizer_->threads(), 1, body, const_cast<std::vector<Param>*>(&params));
+  const std::vector<double> totals = tensor_sums(mine, 1);
+  const double scale = std::abs(optimizer_->grad_scale(0));  // 1/(ranks·pieces), the same for every tensor
+  double s = 0;  // as global_grad_norm: the norm of the tensors' norms, in tensor order
+  for (double t : totals) {
+    const double n = std::sqrt(t) * scale;
+    s += n * n;
+  }
+  const double norm = std::sqrt(s), coef = std::min(1.0, max_norm / (norm + 1e-6));
+  for (std::size_t i = 0; i < params.size(); ++i) optimizer_->set_grad_scale(i, optimizer_->grad_scale(i) * coef);
+  return norm;
+}
 
 std::size_t Distributed::bucket_count() const { return impl_->layout.buckets.size(); }
 std::size_t Distributed::bucket_of(std::size_t param) const { return impl_->layout.bucket_of.at(param); }

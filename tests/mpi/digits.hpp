@@ -66,9 +66,11 @@ inline std::unique_ptr<Optimizer> make(const std::string& optimizer, std::vector
 }
 
 // One process, the global batch as total_pieces micro-batches whose gradients are added in
-// order (GradientAccumulation), `steps` steps from step `from` (after `resume`, if given).
+// order (GradientAccumulation), `steps` steps from step `from` (after `resume`, if given),
+// clipped by the global norm `clip` if > 0 (the norms before clipping go to `norms`).
 inline std::vector<double> one_process_pieces(const std::string& optimizer, int from, int steps,
-                                              const Checkpoint* resume = nullptr) {
+                                              const Checkpoint* resume = nullptr, double clip = 0,
+                                              std::vector<double>* norms = nullptr) {
   DigitsModel m;
   std::vector<std::vector<double>> acc;
   std::vector<Param> params;
@@ -88,6 +90,10 @@ inline std::vector<double> one_process_pieces(const std::string& optimizer, int 
       for (std::size_t i = 0; i < acc.size(); ++i)
         for (std::size_t e = 0; e < acc[i].size(); ++e) acc[i][e] += model_params[i].grad<double>()[e];
       accumulate.add();
+    }
+    if (clip > 0) {
+      const double norm = clip_grad_norm(*opt, clip);
+      if (norms) norms->push_back(norm);
     }
     opt->step();
   }

@@ -36,13 +36,18 @@ struct Training {
       : d(
             comm, m.model.params(),
             [optimizer](std::vector<descent::Param> p) { return make(optimizer, std::move(p)); }, o) {}
-  void train(int from, int steps, int pieces_total) {
+  std::vector<double> norms;  // clip_grad_norm's, with clip > 0
+  void train(int from, int steps, int pieces_total, double clip = 0) {
     const int k = d.options().pieces;
     const Eigen::Index rows = global_batch / pieces_total;
     for (int s = from; s < from + steps; ++s) {
       for (int j = 0; j < k; ++j) {
         m.gradient(s, Eigen::Index(d.comm().rank() * k + j) * rows, rows);
         d.add(j);
+      }
+      if (clip > 0) {
+        d.reduce();
+        norms.push_back(d.clip_grad_norm(clip));
       }
       d.step();
     }
@@ -152,6 +157,31 @@ TEST(Buckets, AnySizeAndOrderGiveTheSameWeights) {
       many.d.step();
     }
     EXPECT_EQ(first_difference(many.m.weights(), one.m.weights()), -1) << descent::mpi::to_string(mode);
+  }
+}
+
+// Clipping by the global norm of the summed gradient (torch's clip_grad_norm_), at a max_norm
+// the gradients exceed: ddp clips the whole gradient every rank holds, bit for bit as one
+// process; zero1 adds the slices' Σg² (bit for bit at one rank, within rounding where the
+// 64 × 64 weights are cut between ranks).
+TEST(Clip, ByTheGlobalNormAcrossRanks) {
+  const Comm comm(MPI_COMM_WORLD, 30);
+  const int n = comm.size();
+  std::vector<double> ref_norms;
+  const std::vector<double> ref = one_process_pieces("adam", 0, 4, nullptr, 0.05, &ref_norms);
+  ASSERT_GT(ref_norms.front(), 0.05);  // the clip is active
+  for (Mode mode : {Mode::ddp, Mode::zero1}) {
+    Training run(comm, "adam", options(mode, total_pieces / n));
+    run.train(0, 4, total_pieces, 0.05);
+    expect_same_on_every_rank(comm, run.m.weights());
+    expect_same_on_every_rank(comm, run.norms);
+    if (mode == Mode::ddp || n == 1) {
+      EXPECT_EQ(first_difference(run.m.weights(), ref), -1) << descent::mpi::to_string(mode);
+      EXPECT_EQ(first_difference(run.norms, ref_norms), -1) << descent::mpi::to_string(mode);
+    } else {
+      EXPECT_LE(max_relative(run.m.weights(), ref), 1e-12);
+      EXPECT_LE(max_relative(run.norms, ref_norms), 1e-12);
+    }
   }
 }
 

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -81,6 +82,12 @@ class Distributed {
   // every rank then holds bit-identical parameters.
   void step();
 
+  // clip_grad_norm (descent/clip.hpp) by the norm of the whole summed gradient across ranks,
+  // the same on every rank; call it after reduce(), before step(). ddp: every rank holds the
+  // whole gradient; zero1: each tensor's Σg² is the sum of its slices' (bit-identical to one
+  // process's where no tensor is cut between ranks). Returns the norm before clipping.
+  double clip_grad_norm(double max_norm);
+
   // A checkpoint of the run as one process's Checkpoint::put_training writes it (sections
   // "model/<name>" and "optimizer", the state of every parameter), so it resumes on any number
   // of ranks or in one process. Collective; the checkpoint is complete on rank 0, empty elsewhere.
@@ -95,6 +102,10 @@ class Distributed {
   struct Impl;
 
  private:
+  // Every tensor's `width` sums (params() order) from this rank's slices' sums (share order):
+  // all-gathered, and each tensor's slices added in rank order from 0. Collective.
+  std::vector<double> tensor_sums(std::span<const double> mine, std::size_t width) const;
+
   const Comm& comm_;
   DistributedOptions options_;
   std::vector<Param> params_;
