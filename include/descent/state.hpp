@@ -55,10 +55,10 @@ struct OptimizerState {
   };
   struct Slot {
     std::string name;  // "m", "v", ...
-    StateDType dtype = StateDType::f32;
     // f32: size() values of the parameter's dtype; bf16: size() uint16; q8: size() codes, then
     // ceil(size()/256) float32 scales. Native byte order.
     std::vector<unsigned char> bytes;
+    StateDType dtype = StateDType::f32;
   };
   struct Param {
     std::string name;

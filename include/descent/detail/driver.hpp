@@ -228,7 +228,7 @@ OptimizerState RuleOptimizer<Rule>::export_state() const {
     for (std::size_t j = 0; j < slot_count; ++j) {
       if (!state_[i][j]) continue;
       const auto* data = static_cast<const unsigned char*>(state_[i][j].data());
-      out.slots.push_back({std::string(Rule::slot_names[j]), d, {}});
+      out.slots.push_back({std::string(Rule::slot_names[j]), {}, d});
       OptimizerState::Slot& slot = out.slots.back();
       if (d == StateDType::q8) {  // the codes, then the scales (without the buffer's padding)
         slot.bytes.assign(data, data + p.size());
