@@ -9,7 +9,10 @@ set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
-          python3 python3-dev python3-venv python3-numpy python3-torch)
+          # the Python package (make test): Debian's Python, its venv and headers, NumPy, PyTorch 1.13
+          python3 python3-dev python3-venv python3-numpy python3-torch
+          # the playground page (make web) and its tests: WebAssembly, Node, headless Chromium
+          emscripten node-acorn nodejs chromium chromium-driver)
 if [[ "${1:-}" == torch ]]; then
   packages+=(python3-sklearn)
 fi
