@@ -121,6 +121,7 @@ goldens: $(BUILD)/CMakeCache.txt
 	/usr/bin/python3 tests/golden/generate.py
 	/usr/bin/python3 tests/golden/lab/generate_step.py
 	/usr/bin/python3 tests/golden/lab/generate_rng.py
+	/usr/bin/python3 tests/golden/lab/generate_numpy_shuffle.py
 
 # Every C++ file of ours in clang-format's style (.clang-format); CI fails on any difference.
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h')
