@@ -189,7 +189,15 @@ NB_MODULE(_core, m) {
       .def_prop_ro("shape", [](const Param& p) { return nb::tuple(nb::cast(p.shape())); })
       .def_prop_ro("dtype", [](const Param& p) { return std::string(descent::to_string(p.dtype())); });
 
-  m.def("param_at", &make_param, "name"_a, "dtype"_a, "value"_a, "grad"_a, "size"_a, "shape"_a);
+  // A view at raw addresses, for descent.torch, which checked each tensor (CPU, dense, C order).
+  m.def(
+      "param_at",
+      [](const std::string& name, DType dtype, std::uintptr_t value, std::uintptr_t grad, std::size_t size,
+         descent::Shape shape) {
+        return make_param(name, dtype, reinterpret_cast<void*>(value), reinterpret_cast<const void*>(grad), size,
+                          std::move(shape));
+      },
+      "name"_a, "dtype"_a, "value"_a, "grad"_a, "size"_a, "shape"_a);
 
   nb::enum_<DType>(m, "DType").value("f32", DType::f32).value("f64", DType::f64);
 
@@ -245,6 +253,13 @@ NB_MODULE(_core, m) {
              const descent::SlotView v = o.get().state(i, slot);
              if (!v) return nb::none();
              return numpy_copy(v.dtype, v.data, v.size, o.get().params()[i].shape());
+           })
+      .def("kept_slots",
+           [](PyOptimizer& o, std::size_t i) {
+             std::vector<std::string> out;
+             for (auto s : o.get().slot_names())
+               if (o.get().state(i, s)) out.emplace_back(s);
+             return out;
            })
       .def("rebind", &PyOptimizer::rebind)
       .def("export_state", &PyOptimizer::export_state)
