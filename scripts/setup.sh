@@ -11,6 +11,8 @@ packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohma
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
           # the Python package (make test): Debian's Python, its venv and headers, NumPy, PyTorch 1.13
           python3 python3-dev python3-venv python3-numpy python3-torch
+          # distributed training (descent::mpi) and its tests under mpirun
+          libopenmpi-dev openmpi-bin
           # the playground page (make web) and its tests: WebAssembly, Node, headless Chromium
           emscripten node-acorn nodejs chromium chromium-driver)
 if [[ "${1:-}" == torch ]]; then

@@ -53,9 +53,9 @@ struct AdaBelief {
 
   template <descent::rules::Slots S, class T>
   static void update(const Step<T>& k, T& w, T g, T& m, T& s) {
-    m = k.beta1 * m + k.one_minus_beta1 * g;                     // m_t
-    const T d = g - m;                                           // g_t − m_t
-    s = k.beta2 * s + k.one_minus_beta2 * d * d + k.eps;         // s_t
+    m = k.beta1 * m + k.one_minus_beta1 * g;                      // m_t
+    const T d = g - m;                                            // g_t − m_t
+    s = k.beta2 * s + k.one_minus_beta2 * d * d + k.eps;          // s_t
     w -= k.lr_hat * m / (std::sqrt(s) * k.inv_sqrt_bc2 + k.eps);  // w − lr·m̂/(√ŝ + ε)
   }
 };
