@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <sstream>
 
 namespace descent {
 
@@ -32,19 +31,20 @@ bool Range::contains(double x) const {
   return true;
 }
 
-static std::string number(double x) {
+std::string format_number(double x) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  std::ostringstream s;
-  s << x;
-  return s.str();
+  if (std::isnan(x)) return "nan";
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);  // shortest round trip
+  return std::string(buf, end);
 }
 
 std::string Range::to_string() const {
-  return std::string(lo_open ? "(" : "[") + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
+  return std::string(lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) + (hi_open ? ")" : "]");
 }
 
 void throw_out_of_range(std::string_view rule, std::string_view option, double value, const Range& range) {
-  throw OptionError(std::string(rule) + ": option " + std::string(option) + " = " + number(value) +
+  throw OptionError(std::string(rule) + ": option " + std::string(option) + " = " + format_number(value) +
                     " is out of range " + range.to_string());
 }
 
