@@ -55,9 +55,12 @@ fuzz-seeds:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target make_seeds
 	$(FUZZ_BUILD)/make_seeds fuzz/corpus/fuzz_checkpoint
 
-# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch).
-goldens:
+# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch),
+# and tests/golden/registry/cases.json from the registry of the descent CLI it builds.
+goldens: $(BUILD)/CMakeCache.txt
 	@scripts/setup.sh torch
+	cmake --build $(BUILD) -j $(JOBS) --target descent_cli
+	/usr/bin/python3 tests/golden/registry/generate.py --descent $(BUILD)/descent
 	/usr/bin/python3 tests/golden/generate.py
 	/usr/bin/python3 tests/golden/lab/generate_step.py
 	/usr/bin/python3 tests/golden/lab/generate_rng.py

@@ -1,7 +1,7 @@
-// target_clones + auto-vectorization (the library's way, kernel.hpp) against the same Adam loop
-// written by hand in Highway (hwy_adam.cpp), one thread, float, unaligned-by-4 start so neither
-// gets aligned loads for free. Sizes from in-L1 to DRAM; before timing, both are checked to give
-// the scalar reference's bits.
+// Per-CPU-level compilation + auto-vectorization (the library's way, kernel.hpp; once called target_clones) against the
+// same Adam loop written by hand in Highway (hwy_adam.cpp), one thread, float, unaligned-by-4 start so neither gets
+// aligned loads for free. Sizes from in-L1 to DRAM; before timing, both are checked to give the scalar reference's
+// bits.
 #include <benchmark/benchmark.h>
 
 #include <cstring>

@@ -1,16 +1,19 @@
 // The driver against the scalar reference: threads, SIMD levels, lengths and misalignments.
-// The vectorized kernels (the best of target_clones for this CPU) with 1 and 2 threads must give
-// bit-for-bit what set_reference(true)'s plain scalar loop gives, for every rule and variant, in
-// float and double, for every length up to a few vectors past the widest SIMD register, and for
-// views that start anywhere in a cache line.
+// The vectorized kernels, at every CPU level this CPU has (forced, descent/cpu.hpp), with 1 and
+// 2 threads must give bit-for-bit what set_reference(true)'s plain scalar loop gives, for every
+// rule and variant, in float and double, for every length up to a few vectors past the widest
+// SIMD register, and for views that start anywhere in a cache line.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "cpu_levels.hpp"
 #include "descent/descent.hpp"
 
 namespace {
@@ -154,7 +157,20 @@ void compare(const Variant& v, const std::vector<std::size_t>& sizes, std::size_
   }
 }
 
-class FastMatchesReference : public ::testing::TestWithParam<Variant> {};
+// One variant at one CPU level.
+class FastMatchesReference : public ::testing::TestWithParam<std::tuple<Variant, descent::CpuLevel>> {
+ protected:
+  void SetUp() override {
+    const descent::CpuLevel level = std::get<1>(GetParam());
+    if (!descent::cpu_supports(level)) GTEST_SKIP() << descent::testing::skip_reason(level);
+    forced_.emplace(level);
+  }
+  void TearDown() override { forced_.reset(); }
+  const Variant& variant() const { return std::get<0>(GetParam()); }
+
+ private:
+  std::optional<descent::testing::ForcedCpuLevel> forced_;
+};
 
 template <class T>
 void sweep(const Variant& v) {
@@ -175,8 +191,8 @@ void sweep(const Variant& v) {
     }
 }
 
-TEST_P(FastMatchesReference, Float) { sweep<float>(GetParam()); }
-TEST_P(FastMatchesReference, Double) { sweep<double>(GetParam()); }
+TEST_P(FastMatchesReference, Float) { sweep<float>(variant()); }
+TEST_P(FastMatchesReference, Double) { sweep<double>(variant()); }
 
 // Several parameters of mixed sizes in one optimizer: the two threads' shares cut through
 // parameters, and every piece lands where the reference puts it.
@@ -184,12 +200,16 @@ TEST_P(FastMatchesReference, MixedSizes) {
   const std::vector<std::size_t> sizes{1, 17, 40000, 3, 0, 70001, 64, 5};
   for (std::size_t offset : {0, 3}) {
     SCOPED_TRACE("offset " + std::to_string(offset));
-    compare<float>(GetParam(), sizes, offset);
-    compare<double>(GetParam(), sizes, offset);
+    compare<float>(variant(), sizes, offset);
+    compare<double>(variant(), sizes, offset);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Driver, FastMatchesReference, ::testing::ValuesIn(variants),
-                         [](const auto& info) { return std::string(info.param.label); });
+INSTANTIATE_TEST_SUITE_P(Driver, FastMatchesReference,
+                         ::testing::Combine(::testing::ValuesIn(variants), descent::testing::every_level),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param).label) + "_" +
+                                  descent::testing::level_name(std::get<1>(info.param));
+                         });
 
 }  // namespace

@@ -1,13 +1,17 @@
 // Properties every optimizer of the registry must have, run over the whole registry so a new
 // rule is covered by adding it there: the documented state slots and their sizes, the same
-// bits for any thread count, and the vectorized kernels bit-identical to the scalar reference.
+// bits for any thread count, and the vectorized kernels bit-identical to the scalar reference at
+// every CPU level.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <tuple>
 
+#include "cpu_levels.hpp"
 #include "descent/descent.hpp"
 
 namespace {
@@ -102,11 +106,6 @@ TEST_P(EveryOptimizer, SameBitsForAnyThreadCount) {
   }
 }
 
-TEST_P(EveryOptimizer, FastPathMatchesReferenceBitForBit) {
-  for (auto c : {descent::Convention::seed, descent::Convention::pytorch, descent::Convention::keras})
-    EXPECT_EQ(run(GetParam(), 2, false, c), run(GetParam(), 1, true, c)) << to_string(c);
-}
-
 TEST_P(EveryOptimizer, MovesTheWeights) {
   // Guards the tests above against passing on an optimizer that does nothing.
   Problem p(3);
@@ -117,6 +116,32 @@ TEST_P(EveryOptimizer, MovesTheWeights) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryOptimizer, ::testing::ValuesIn(names()));
+
+// One optimizer at one CPU level.
+class EveryOptimizerAtLevel : public ::testing::TestWithParam<std::tuple<std::string, descent::CpuLevel>> {
+ protected:
+  void SetUp() override {
+    const descent::CpuLevel level = std::get<1>(GetParam());
+    if (!descent::cpu_supports(level)) GTEST_SKIP() << descent::testing::skip_reason(level);
+    forced_.emplace(level);
+  }
+  void TearDown() override { forced_.reset(); }
+
+ private:
+  std::optional<descent::testing::ForcedCpuLevel> forced_;
+};
+
+TEST_P(EveryOptimizerAtLevel, FastPathMatchesReferenceBitForBit) {
+  const std::string& name = std::get<0>(GetParam());
+  for (auto c : {descent::Convention::seed, descent::Convention::pytorch, descent::Convention::keras})
+    EXPECT_EQ(run(name, 2, false, c), run(name, 1, true, c)) << to_string(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, EveryOptimizerAtLevel,
+                         ::testing::Combine(::testing::ValuesIn(names()), descent::testing::every_level),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + descent::testing::level_name(std::get<1>(info.param));
+                         });
 
 TEST(Registry, ListsTheWholeFamily) {
   for (const auto& [name, slots] : documented_slots) EXPECT_NO_THROW(descent::optimizer_info(name)) << name;

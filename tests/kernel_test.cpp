@@ -1,20 +1,25 @@
 // The fast path (vectorized per CPU level, threaded, many tensors per share) against the scalar
-// reference path, bit for bit: every rule and slot variant, float and double, lengths around
-// every vector width, starts misaligned by 0..3 elements, 1..3 threads. And the roofline pass
-// that `descent bench` measures against, against its formula.
+// reference path, bit for bit, at every CPU level this CPU has: every rule and slot variant,
+// float and double, lengths around every vector width, starts misaligned by 0..3 elements,
+// 1..3 threads. And the roofline pass that `descent bench` measures against, against its
+// formula, at every level.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cpu_levels.hpp"
 #include "descent/registry.hpp"
 #include "roofline/roofline.hpp"
 
 namespace {
 
+using descent::CpuLevel;
+using descent::testing::ForcedCpuLevel;
 using Overrides = std::vector<std::pair<std::string, std::string>>;
 
 struct Case {
@@ -114,19 +119,32 @@ void fast_matches_reference(const Case& c, int threads) {
   }
 }
 
-TEST(Kernel, FastMatchesReferenceFloat) {
+// Every test here runs at one CPU level: GetParam().
+class Kernel : public ::testing::TestWithParam<CpuLevel> {
+ protected:
+  void SetUp() override {
+    if (!descent::cpu_supports(GetParam())) GTEST_SKIP() << descent::testing::skip_reason(GetParam());
+    forced_.emplace(GetParam());
+  }
+  void TearDown() override { forced_.reset(); }
+
+ private:
+  std::optional<ForcedCpuLevel> forced_;
+};
+
+TEST_P(Kernel, FastMatchesReferenceFloat) {
   for (const Case& c : cases)
     for (int threads : {1, 2, 3}) fast_matches_reference<float>(c, threads);
 }
 
-TEST(Kernel, FastMatchesReferenceDouble) {
+TEST_P(Kernel, FastMatchesReferenceDouble) {
   for (const Case& c : cases)
     for (int threads : {1, 2, 3}) fast_matches_reference<double>(c, threads);
 }
 
 // Many small tensors in one step: shares that start and end inside tensors, and thousands of
 // pieces per thread, still give the reference's bits.
-TEST(Kernel, ManySmallTensorsMatchReference) {
+TEST_P(Kernel, ManySmallTensorsMatchReference) {
   const std::size_t count = 3000, n = 37;
   std::vector<std::vector<float>> w(count, std::vector<float>(n)), w_ref, g(count, std::vector<float>(n));
   for (std::size_t i = 0; i < count; ++i)
@@ -152,7 +170,7 @@ TEST(Kernel, ManySmallTensorsMatchReference) {
 }
 
 // The roofline pass computes x = a·x + b·g on w and every slot, over every element exactly once.
-TEST(Roofline, PassAppliesItsFormulaToEveryElement) {
+TEST_P(Kernel, RooflinePassAppliesItsFormulaToEveryElement) {
   const std::vector<std::size_t> sizes{5, 70000, 3, 40000};
   std::vector<std::vector<float>> w, g, s0, s1;
   std::vector<descent::bench::Stream> streams;
@@ -173,5 +191,8 @@ TEST(Roofline, PassAppliesItsFormulaToEveryElement) {
       ASSERT_EQ(s1[i][j], -11.0f);
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, Kernel, descent::testing::every_level,
+                         [](const auto& info) { return descent::testing::level_name(info.param); });
 
 }  // namespace

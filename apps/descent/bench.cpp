@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "descent/cpu.hpp"
 #include "descent/registry.hpp"
 #include "roofline/roofline.hpp"
 
@@ -30,6 +31,7 @@ struct BenchArgs {
   int warmup = 2;
   std::string format = "table";
   std::string nonfinite = "error";  // the library's default: one more read of g per step
+  std::string cpu_level = "best";   // or a level to force (descent/cpu.hpp)
 };
 
 struct Tensor {
@@ -182,6 +184,13 @@ void run_bench(BenchArgs a) {
   };
   expand(a.optimizers, names, "optimizer");
   expand(a.presets, all_presets, "preset");
+  if (a.cpu_level != "best") {
+    const CpuLevel level = parse_cpu_level(a.cpu_level);  // the flag's check named the choices already
+    if (!cpu_supports(level))
+      throw OptionError(fmt::format("--cpu-level {}: not supported by this CPU (its best is {})", a.cpu_level,
+                                    to_string(best_cpu_level())));
+    set_cpu_level(level);
+  }
 
   std::vector<Result> results;
   const bool table = a.format == "table";
@@ -214,6 +223,7 @@ void run_bench(BenchArgs a) {
     j["nonfinite"] = a.nonfinite;
     j["bytes_per_param"] = r.bytes_per_param;
     j["roofline_ms_per_step"] = r.roofline_ms;
+    j["cpu_level"] = to_string(cpu_level());
     out.push_back(j);
   }
   fmt::print("{}\n", out.dump(2));
@@ -239,6 +249,11 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--nonfinite", args->nonfinite,
                   "Gradient check before each step: error (the default), skip, zero, or unchecked (no extra read of g)")
       ->check(CLI::IsMember({"error", "skip", "zero", "unchecked"}))
+      ->capture_default_str();
+  cmd->add_option("--cpu-level", args->cpu_level,
+                  "CPU level of the kernels and the roofline: best (this CPU's), baseline, x86-64-v2, x86-64-v3 or "
+                  "x86-64-v4")
+      ->check(CLI::IsMember({"best", "baseline", "x86-64-v2", "x86-64-v3", "x86-64-v4"}))
       ->capture_default_str();
   cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([args] { run_bench(*args); });

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "descent/detail/kernel.hpp"  // DESCENT_CLONES
+#include "descent/detail/kernel.hpp"  // at_kernel_level
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -11,12 +11,10 @@
 namespace descent::bench {
 namespace {
 
+// Plain arguments, not captures: __restrict reaches the vectorizer only through parameters.
 template <int K>
-DESCENT_CLONES void pass(float* __restrict w, const float* __restrict g, float* const* slots, std::size_t n, float a,
-                         float b) {
-  float* __restrict s0 = K > 0 ? slots[0] : nullptr;
-  float* __restrict s1 = K > 1 ? slots[1] : nullptr;
-  float* __restrict s2 = K > 2 ? slots[2] : nullptr;
+inline void pass_loop(float* __restrict w, const float* __restrict g, float* __restrict s0, float* __restrict s1,
+                      float* __restrict s2, std::size_t n, float a, float b) {
   for (std::size_t i = 0; i < n; ++i) {
     const float bg = b * g[i];
     w[i] = a * w[i] + bg;
@@ -24,6 +22,14 @@ DESCENT_CLONES void pass(float* __restrict w, const float* __restrict g, float* 
     if constexpr (K > 1) s1[i] = a * s1[i] + bg;
     if constexpr (K > 2) s2[i] = a * s2[i] + bg;
   }
+}
+
+// Compiled per CPU level like the kernels.
+template <int K>
+void pass(float* w, const float* g, float* const* slots, std::size_t n, float a, float b) {
+  detail::at_kernel_level([&] {
+    pass_loop<K>(w, g, K > 0 ? slots[0] : nullptr, K > 1 ? slots[1] : nullptr, K > 2 ? slots[2] : nullptr, n, a, b);
+  });
 }
 
 void piece(const Stream& s, std::size_t lo, std::size_t hi, int k, float a, float b) {

@@ -1,7 +1,7 @@
 #pragma once
 // The yardstick for `descent bench` and bench/: a plain fused pass over exactly the bytes an
 // optimizer step moves (read w, g and every state slot; write w and the slots), compiled like
-// the kernels (same flags, same target_clones) and threaded with a plain static split. It
+// the kernels (same flags, one instance per CPU level) and threaded with a plain static split. It
 // computes x = a·x + b·g, so with a = 1, b = 0 it leaves every value as it was and can run over
 // an optimizer's own parameters and state between its steps.
 #include <array>

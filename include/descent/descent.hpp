@@ -4,6 +4,7 @@
 #include "descent/average.hpp"
 #include "descent/checkpoint.hpp"
 #include "descent/clip.hpp"
+#include "descent/cpu.hpp"
 #include "descent/decay.hpp"
 #include "descent/error.hpp"
 #include "descent/functions.hpp"

@@ -40,23 +40,25 @@ namespace {
 // Index of the first inf or NaN in x[0, n), or n. Blocks are tested with integer operations on
 // the exponent bits (all ones means inf or NaN), which vectorize; only a bad block is rescanned.
 template <class T>
-DESCENT_CLONES std::size_t first_nonfinite(const T* x, std::size_t n) {
-  using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-  constexpr U exponent = std::is_same_v<T, float> ? U(0x7f800000u) : U(0x7ff0000000000000ull);
-  constexpr std::size_t block = 2048;
-  for (std::size_t b = 0; b < n; b += block) {
-    const std::size_t e = std::min(n, b + block);
-    U any = 0;
-    for (std::size_t i = b; i < e; ++i) {
-      U bits;
-      std::memcpy(&bits, x + i, sizeof bits);
-      any |= U((bits & exponent) == exponent);
+std::size_t first_nonfinite(const T* x, std::size_t n) {
+  return detail::at_kernel_level([&] {
+    using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
+    constexpr U exponent = std::is_same_v<T, float> ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    constexpr std::size_t block = 2048;
+    for (std::size_t b = 0; b < n; b += block) {
+      const std::size_t e = std::min(n, b + block);
+      U any = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        U bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        any |= U((bits & exponent) == exponent);
+      }
+      if (any)
+        for (std::size_t i = b; i < e; ++i)
+          if (!std::isfinite(x[i])) return i;
     }
-    if (any)
-      for (std::size_t i = b; i < e; ++i)
-        if (!std::isfinite(x[i])) return i;
-  }
-  return n;
+    return n;
+  });
 }
 
 std::size_t first_nonfinite(const Param& p, std::size_t begin, std::size_t end) {

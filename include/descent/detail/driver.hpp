@@ -34,11 +34,12 @@ concept NeedsSums = requires {
 
 namespace detail {
 inline constexpr std::size_t term_block = 256;  // elements per block of terms: on the stack, in L1
-// One block of a NeedsSums rule's terms, compiled per CPU level like the update kernels.
+// One block of a NeedsSums rule's terms. Plain arguments, not captures: __restrict reaches the
+// vectorizer only through a function's parameters.
 template <class Rule, class T>
-DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename Rule::template Step<T> k,
-                                rules::Slots S, const T* __restrict w, const T* __restrict grad, const T* const* src,
-                                std::size_t len, T (*terms)[term_block]) {
+inline void terms_loop(const rules::Prelude<T> prelude, const typename Rule::template Step<T> k, rules::Slots S,
+                       const T* __restrict w, const T* __restrict grad, const T* const* src, std::size_t len,
+                       T (*terms)[term_block]) {
   constexpr std::size_t slots = Rule::slot_names.size();
   const T* s[slots];
   for (std::size_t j = 0; j < slots; ++j) s[j] = src[j];
@@ -51,6 +52,13 @@ DESCENT_CLONES void block_terms(const rules::Prelude<T> prelude, const typename 
     (std::make_index_sequence<slots>{});
     for (std::size_t j = 0; j < Rule::sums; ++j) terms[j][i] = t[j];
   }
+}
+
+// The same, compiled per CPU level like the update kernels.
+template <class Rule, class T>
+void block_terms(const rules::Prelude<T>& prelude, const typename Rule::template Step<T>& k, rules::Slots S, const T* w,
+                 const T* grad, const T* const* src, std::size_t len, T (*terms)[term_block]) {
+  at_kernel_level([&] { terms_loop<Rule, T>(prelude, k, S, w, grad, src, len, terms); });
 }
 }  // namespace detail
 
@@ -253,6 +261,7 @@ rules::Prelude<T> scaled(rules::Prelude<T> p, const std::vector<double>& scale, 
 
 template <class Rule>
 void RuleOptimizer<Rule>::step() {
+  cpu_level();                     // a DESCENT_CPU_LEVEL this CPU cannot run is an error before anything moves
   if (!admit_gradients()) return;  // a skipped step: t and state stay as they are
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     Group& gr = groups_[i];

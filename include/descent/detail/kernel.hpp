@@ -1,20 +1,28 @@
 #pragma once
 // The one loop every rule runs in: read w, g and the state slots once, write w and the slots
 // once. The rule's update is inlined into it, and the loop is compiled once per CPU level
-// (target_clones) and picked at load time, so the rule stays plain scalar code and the compiler
-// vectorizes it. The library is built with -ffp-contract=off so every CPU level, the reference
-// loop and any thread count give bit-identical numbers.
+// (At<L> below) and picked at run time (descent/cpu.hpp: the best level of this CPU, or one a
+// test forces), so the rule stays plain scalar code and the compiler vectorizes it. The library
+// is built with -ffp-contract=off so every CPU level, the reference loop and any thread count
+// give bit-identical numbers.
 #include <cstddef>
 #include <utility>
 
+#include "descent/cpu.hpp"
 #include "descent/rules/rule.hpp"
 
+// GCC on x86-64 compiles the x86-64-v2/v3/v4 levels; elsewhere (clang, other CPUs) the
+// baseline is the only level.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define DESCENT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
+#define DESCENT_CPU_LEVELS 1
 #define DESCENT_SCALAR __attribute__((optimize("no-tree-vectorize")))
 #else
-#define DESCENT_CLONES
 #define DESCENT_SCALAR
+#endif
+#if defined(__GNUC__)
+#define DESCENT_FLATTEN __attribute__((flatten))
+#else
+#define DESCENT_FLATTEN
 #endif
 
 namespace descent::detail {
@@ -43,16 +51,62 @@ inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<
   }
 }
 
+// At<L>::run(f) returns f() with f's body compiled for level L: flatten inlines f, and the loops
+// in it, into a function whose target is L, so the compiler vectorizes them with L's
+// instructions. The primary template is the baseline (the build's own flags).
+template <CpuLevel L>
+struct At {
+  template <class F>
+  DESCENT_FLATTEN static decltype(auto) run(const F& f) {
+    return f();
+  }
+};
+#ifdef DESCENT_CPU_LEVELS
+#define DESCENT_AT(level, arch)                                                    \
+  template <>                                                                      \
+  struct At<CpuLevel::level> {                                                     \
+    template <class F>                                                             \
+    __attribute__((target(arch), flatten)) static decltype(auto) run(const F& f) { \
+      return f();                                                                  \
+    }                                                                              \
+  };
+DESCENT_AT(x86_64_v2, "arch=x86-64-v2")
+DESCENT_AT(x86_64_v3, "arch=x86-64-v3")
+DESCENT_AT(x86_64_v4, "arch=x86-64-v4")
+#undef DESCENT_AT
+#endif
+
+// The level the kernels run at (cpu_level() without its error, which a step reports first).
+CpuLevel kernel_level() noexcept;
+
+// f() compiled for the level the kernels run at now: the one dispatch of every vectorized loop
+// (the update kernels, the per-tensor sums, the gradient check, the roofline pass).
+template <class F>
+decltype(auto) at_kernel_level(const F& f) {
+  switch (kernel_level()) {
+    case CpuLevel::x86_64_v4:
+      return At<CpuLevel::x86_64_v4>::run(f);
+    case CpuLevel::x86_64_v3:
+      return At<CpuLevel::x86_64_v3>::run(f);
+    case CpuLevel::x86_64_v2:
+      return At<CpuLevel::x86_64_v2>::run(f);
+    default:
+      return At<CpuLevel::baseline>::run(f);
+  }
+}
+
 template <class Rule, rules::Slots S, bool Decay, class T>
-DESCENT_CLONES void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w, const T* g,
-                         T* const* s0, std::size_t n) {
-  // Local copies: the compiler cannot prove stores to w leave the caller's scalars alone.
-  const rules::Prelude<T> p = p0;
-  const typename Rule::template Step<T> k = k0;
-  constexpr std::size_t slots = Rule::slot_names.size();
-  T* s[slots > 0 ? slots : 1];
-  for (std::size_t j = 0; j < slots; ++j) s[j] = s0[j];
-  loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
+void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0, T* w, const T* g, T* const* s0,
+          std::size_t n) {
+  at_kernel_level([&] {
+    // Local copies: the compiler cannot prove stores to w leave the caller's scalars alone.
+    const rules::Prelude<T> p = p0;
+    const typename Rule::template Step<T> k = k0;
+    constexpr std::size_t slots = Rule::slot_names.size();
+    T* s[slots > 0 ? slots : 1];
+    for (std::size_t j = 0; j < slots; ++j) s[j] = s0[j];
+    loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
+  });
 }
 
 template <class Rule, rules::Slots S, bool Decay, class T>
