@@ -55,11 +55,18 @@ struct Common {
   // the group's lr when its options were last set; set_lr, the schedules' channel, leaves it.
   bool schedule_scaled_decay = false;
 
-  void check(std::string_view rule) const {
-    if (schedule_scaled_decay && !decoupled_weight_decay)
-      throw OptionError(std::string(rule) +
-                        ": option schedule_scaled_decay needs decoupled_weight_decay = true (L2 decay is not scaled "
-                        "by a schedule)");
+  void check(std::string_view) const {}
+  // The option that makes `option` have no effect here ("" if it acts): an option set to other
+  // than its preset's value where this is not empty would be silently ignored, and is refused,
+  // naming both (registry.cpp). A preset's own moot options are fine: Keras's SGD keeps lr in
+  // the buffer, and with momentum 0 has none.
+  std::string_view moot(std::string_view option) const {
+    if (option == "decoupled_weight_decay" && weight_decay == 0) return "weight_decay";
+    if (option == "schedule_scaled_decay") {
+      if (!decoupled_weight_decay) return "decoupled_weight_decay";
+      if (weight_decay == 0) return "weight_decay";
+    }
+    return {};
   }
 
   template <class F>
@@ -88,8 +95,9 @@ struct Moments {
 };
 
 // Checks every field of `o` against its range; throws OptionError naming rule, option, value
-// and range. Then the combinations: Common::check, and the rule's own check() beside its
-// defaults, which rejects options that would be silently ignored together, naming both.
+// and range. Then the rule's own check() beside its defaults: options that contradict each
+// other (Nesterov without momentum). Options that only have no effect together are moot(),
+// refused where a user sets them (make_optimizer).
 template <class Options>
 void validate(std::string_view rule, const Options& o);
 
@@ -103,7 +111,7 @@ void validate(std::string_view rule, const Options& o) {
       if (!range.contains(value)) throw_out_of_range(rule, name, value, range);
     }
   });
-  o.check(rule);  // the rule's own check() calls Common::check first
+  o.check(rule);
 }
 
 // Sets one option by name from text ("0.9", "true"); throws OptionError for an unknown name or a

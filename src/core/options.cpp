@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace descent {
 
@@ -34,9 +36,14 @@ bool Range::contains(double x) const {
 std::string format_number(double x) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   if (std::isnan(x)) return "nan";
+  // The shortest %g text that reads back to x (std::to_chars for double is missing from
+  // emscripten's libc++, and the library builds there too).
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);  // shortest round trip
-  return std::string(buf, end);
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  return buf;
 }
 
 std::string Range::to_string() const {

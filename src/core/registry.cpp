@@ -8,6 +8,7 @@
 // Keras decays every optimizer's weights directly (w −= lr·λ·w), hence decoupled_weight_decay.
 #include "descent/registry.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -52,13 +53,47 @@ void apply(std::string_view optimizer, Options& o, const Values& values) {
   }
 }
 
+struct Value {
+  std::string_view name;
+  double value;
+  bool flag;
+  std::string text() const { return flag ? (value != 0 ? "true" : "false") : format_number(value); }
+};
+
+template <class O>
+std::vector<Value> values_of(O o) {
+  std::vector<Value> v;
+  o.fields([&](std::string_view name, auto& x, const Range&, std::string_view) {
+    v.push_back({name, double(x), std::is_same_v<std::decay_t<decltype(x)>, bool>});
+  });
+  return v;
+}
+
+// An option the user moved off its preset's value that has no effect beside the others would be
+// silently ignored: refuse it, naming both options.
+template <class O>
+void refuse_moot(std::string_view optimizer, const O& preset, const O& options, const Overrides& overrides) {
+  const std::vector<Value> before = values_of(preset), after = values_of(options);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const Value& v = after[i];
+    const bool set = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) { return o.first == v.name; });
+    const std::string_view by = options.moot(v.name);
+    if (!set || v.value == before[i].value || by.empty()) continue;
+    const auto other = std::find_if(after.begin(), after.end(), [&](const Value& x) { return x.name == by; });
+    throw OptionError(std::string(optimizer) + ": option " + std::string(v.name) + " = " + v.text() +
+                      " has no effect with " + std::string(by) + " = " + other->text());
+  }
+}
+
 template <class Rule>
 std::unique_ptr<Optimizer> build(const OptimizerInfo& self, std::vector<Param> params, Convention c,
                                  const Overrides& overrides, const std::vector<std::string>& no_decay) {
   using O = typename Rule::Options;
-  O options = preset_of<O>(self.name, c);
+  const O preset = preset_of<O>(self.name, c);
+  O options = preset;
   for (const auto& [key, text] : overrides) set_option(self.name, options, key, text);
   validate(self.name, options);  // together, once every override is in, naming the optimizer
+  refuse_moot(self.name, preset, options, overrides);
   if (no_decay.empty()) return std::make_unique<RuleOptimizer<Rule>>(std::move(params), std::move(options));
   DecaySplit split = split_no_decay(std::move(params), no_decay);
   auto opt = std::make_unique<RuleOptimizer<Rule>>(std::move(split.decay), options);
@@ -105,20 +140,21 @@ std::vector<OptimizerInfo> rows() {
     return a;
   };
   // SGD's three presets share the convention's base: seed's lr 0.1, Keras's lr 0.01.
-  const Values sgd_seed{{"lr", 0.1}}, sgd_keras = with({{"lr", 0.01}}, keras_decay);
-  // Keras keeps the learning rate inside the momentum buffer (v = μ·v − lr·g, w += v).
+    // Keras keeps the learning rate inside the momentum buffer (v = μ·v − lr·g, w += v), also
+  // for plain SGD should a momentum be set.
   const Values keras_buffer{{"buffer_starts_at_grad", 0}, {"lr_in_buffer", 1}};
+  const Values sgd_seed{{"lr", 0.1}}, sgd_keras = with(with({{"lr", 0.01}}, keras_decay), keras_buffer);
   const Values adam_seed{{"lr", 0.1}, {"eps", 0}}, adam_keras = with({{"eps", 1e-7}, {"eps_hat", 1}}, keras_decay);
   return {
       row<rules::Sgd>({"sgd", "plain gradient descent", "", "", "", sgd_seed, {}, sgd_keras}),
       row<rules::Sgd>({"sgdm", "SGD with momentum", "momentum", "", "",
                        // the tutorial: m_t = β·m_{t−1} + (1−β)·g_t from m_0 = 0
                        with(sgd_seed, {{"momentum", 0.9}, {"ema", 1}, {"buffer_starts_at_grad", 0}}),
-                       {{"momentum", 0.9}}, with(with(sgd_keras, {{"momentum", 0.9}}), keras_buffer)}),
+                       {{"momentum", 0.9}}, with(sgd_keras, {{"momentum", 0.9}})}),
       row<rules::Sgd>({"nesterov", "SGD with Nesterov momentum: the gradient at the look-ahead point", "momentum", "",
                        "", with(sgd_seed, {{"momentum", 0.9}, {"nesterov", 1}}),
                        {{"momentum", 0.9}, {"nesterov", 1}},
-                       with(with(sgd_keras, {{"momentum", 0.9}, {"nesterov", 1}}), keras_buffer)}),
+                       with(sgd_keras, {{"momentum", 0.9}, {"nesterov", 1}})}),
       row<rules::Adagrad>({"adagrad", "per-parameter rate from the sum of squared gradients", "", "", "",
                            {{"lr", 0.1}, {"eps", 0}},
                            {},
@@ -145,8 +181,9 @@ std::vector<OptimizerInfo> rows() {
                           {{"eps", 0}},  // the paper's Algorithm 2 has no ε
                           {},
                           with({{"lr", 1e-3}, {"eps", 1e-7}, {"eps_inside_max", 0}}, keras_decay)}),
+      // Keras's μ_t = β1·(1 − 0.5·0.96^t): ψ = 1 (keras/src/optimizers/nadam.py).
       row<rules::NAdam>({"nadam", "Adam with Nesterov momentum", "", "beta1", "beta2", {}, {},
-                         with({{"lr", 1e-3}, {"eps", 1e-7}}, keras_decay)}),
+                         with({{"lr", 1e-3}, {"eps", 1e-7}, {"momentum_decay", 1}}, keras_decay)}),
       // Keras 3 has no RAdam: its keras convention is the paper's (and torch's) defaults.
       row<rules::RAdam>({"radam", "Adam with its adaptive rate rectified, and off while its variance is intractable",
                          "", "beta1", "beta2"}),

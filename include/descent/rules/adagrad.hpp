@@ -27,6 +27,11 @@ struct AdagradOptions : Common {
     f("lr_decay", lr_decay, at_least(0), "lr_t = lr / (1 + (t−1)·lr_decay)");
   }
 
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_inside_sqrt" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
   static AdagradOptions preset(Convention c) { return preset_of<AdagradOptions>("adagrad", c); }
 };
 

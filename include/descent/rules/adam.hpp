@@ -27,6 +27,11 @@ struct AdamOptions : Common, Moments {
     f("amsgrad", amsgrad, boolean, "divide by the largest V_t so far (AMSGrad)");
   }
 
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_hat" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
   static AdamOptions preset(Convention c) { return preset_of<AdamOptions>("adam", c); }
   static AdamOptions adamw_preset(Convention c) { return preset_of<AdamOptions>("adamw", c); }
   static AdamOptions amsgrad_preset(Convention c) { return preset_of<AdamOptions>("amsgrad", c); }

@@ -27,6 +27,11 @@ struct AdamaxOptions : Common, Moments {
     f("eps_inside_max", eps_inside_max, boolean, "u_t = max(β2·u_{t−1}, |g_t| + ε) (PyTorch), not m/(u_t + ε) (Keras)");
   }
 
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_inside_max" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
   static AdamaxOptions preset(Convention c) { return preset_of<AdamaxOptions>("adamax", c); }
 };
 

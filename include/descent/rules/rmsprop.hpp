@@ -32,6 +32,12 @@ struct RmsPropOptions : Common {
     f("lr_in_buffer", lr_in_buffer, boolean, "the momentum buffer holds lr·g/sqrt(V) (Keras); needs momentum > 0 to matter");
   }
 
+  std::string_view moot(std::string_view option) const {
+    if (option == "lr_in_buffer" && momentum <= 0) return "momentum";
+    if (option == "eps_inside_sqrt" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
   static RmsPropOptions preset(Convention c) { return preset_of<RmsPropOptions>("rmsprop", c); }
 };
 

@@ -31,21 +31,23 @@ struct SgdOptions : Common {
     f("buffer_starts_at_grad", buffer_starts_at_grad, boolean, "m_1 = g_1 (PyTorch) instead of starting from m_0 = 0");
     f("lr_in_buffer", lr_in_buffer, boolean, "the buffer accumulates lr·g and w −= m (Keras)");
   }
-  // Each combination whose option would be silently ignored is an error naming both.
+  // Nesterov asks for a look-ahead along a momentum it does not have: a contradiction.
   void check(std::string_view rule) const {
-    Common::check(rule);
-    const std::string r(rule);
     if (nesterov && momentum <= 0)
-      throw OptionError(r + ": option nesterov needs momentum > 0 (momentum = " + format_number(momentum) + ")");
+      throw OptionError(std::string(rule) + ": option nesterov needs momentum > 0 (momentum = " +
+                        format_number(momentum) + ")");
     if (nesterov && dampening != 0)
-      throw OptionError(r + ": options nesterov and dampening = " + format_number(dampening) +
+      throw OptionError(std::string(rule) + ": options nesterov and dampening = " + format_number(dampening) +
                         " exclude each other (Nesterov needs dampening = 0)");
-    if (dampening != 0 && momentum <= 0)
-      throw OptionError(r + ": option dampening = " + format_number(dampening) +
-                        " has no effect with momentum = 0 (dampening scales the gradient entering the buffer)");
-    if (dampening != 0 && ema)
-      throw OptionError(r + ": options ema and dampening = " + format_number(dampening) +
-                        " exclude each other (ema already weights the gradient by 1 - momentum)");
+  }
+  // Without momentum there is no buffer, so nothing that shapes it acts; ema sets the gradient's
+  // weight to 1 − β, so dampening does not act beside it.
+  std::string_view moot(std::string_view option) const {
+    const bool shapes_buffer = option == "dampening" || option == "ema" || option == "buffer_starts_at_grad" ||
+                               option == "lr_in_buffer" || option == "nesterov";
+    if (shapes_buffer && momentum <= 0) return "momentum";
+    if (option == "dampening" && ema) return "ema";
+    return Common::moot(option);
   }
 
   static SgdOptions preset(Convention c) { return preset_of<SgdOptions>("sgd", c); }           // plain SGD
