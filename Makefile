@@ -7,7 +7,14 @@ FUZZ_SECONDS ?= 60
 SANITIZE_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds format format-check
+# The playground page (web/): the library built by emscripten into $(WEB_BUILD)/site, and the
+# browser test's Python venv (selenium from PyPI, driving Debian's chromium).
+WEB_BUILD ?= $(BUILD)/web
+WEB_VENV ?= $(WEB_BUILD)/venv
+# Debian's emscripten 3.1.6 finds its acorn among Debian's node modules.
+EMENV = NODE_PATH=/usr/share/nodejs
+
+.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds format format-check web web-venv
 
 all: build
 
@@ -20,8 +27,21 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: build web web-venv
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(WEB_BUILD)/CMakeCache.txt: | deps
+	$(EMENV) emcmake cmake -S web -B $(WEB_BUILD) -DCMAKE_BUILD_TYPE=Release
+
+web: deps $(WEB_BUILD)/CMakeCache.txt
+	$(EMENV) cmake --build $(WEB_BUILD) -j $(JOBS)
+	@echo "the page: python3 -m http.server --bind 127.0.0.1 -d $(WEB_BUILD)/site 8000, then open http://127.0.0.1:8000/"
+
+$(WEB_VENV)/done: tests/web/requirements.txt | deps
+	/usr/bin/python3 -m venv --system-site-packages $(WEB_VENV)
+	$(WEB_VENV)/bin/pip install -q -r tests/web/requirements.txt
+	touch $@
+web-venv: $(WEB_VENV)/done
 
 # The tutorial's experiment: five optimizers on iris, the table, then the plots' paths.
 demo: build
@@ -33,14 +53,15 @@ demo: build
 
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in its own
 # build directory; any report fails the run. Not `consumers`: it builds outside projects
-# without the sanitizers against the instrumented library, and `make test` already runs it.
+# without the sanitizers against the instrumented library, and `make test` already runs it; nor
+# the web tests (label web), which test the WebAssembly build.
 sanitize: deps
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  -DDESCENT_BUILD_BENCH=OFF
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) -E '^consumers$$'
+	  ctest --output-on-failure -j $(JOBS) -E '^consumers$$' -LE web
 
 # Every libFuzzer target (fuzz/, Debian's clang) for FUZZ_SECONDS each.
 fuzz:
@@ -64,6 +85,7 @@ goldens: $(BUILD)/CMakeCache.txt
 	/usr/bin/python3 tests/golden/generate.py
 	/usr/bin/python3 tests/golden/lab/generate_step.py
 	/usr/bin/python3 tests/golden/lab/generate_rng.py
+	/usr/bin/python3 tests/golden/lab/generate_numpy_shuffle.py
 
 # Every C++ file of ours in clang-format's style (.clang-format); CI fails on any difference.
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h')

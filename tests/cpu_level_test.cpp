@@ -21,8 +21,7 @@ using descent::CpuLevel;
 
 TEST(CpuLevel, NamesRoundTripAndUnknownNamesAreErrors) {
   ASSERT_EQ(descent::cpu_levels().size(), 4u);
-  for (CpuLevel level : descent::cpu_levels())
-    EXPECT_EQ(descent::parse_cpu_level(descent::to_string(level)), level);
+  for (CpuLevel level : descent::cpu_levels()) EXPECT_EQ(descent::parse_cpu_level(descent::to_string(level)), level);
   EXPECT_EQ(descent::to_string(CpuLevel::x86_64_v3), "x86-64-v3");
   try {
     descent::parse_cpu_level("x86-64-v5");
@@ -98,8 +97,8 @@ Outcome run(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-const std::string bench = std::string(DESCENT_CLI) +
-                          " bench --optimizer adam --preset big --threads 1 --steps 1 --warmup 0 --format json";
+const std::string bench =
+    std::string(DESCENT_CLI) + " bench --optimizer adam --preset big --threads 1 --steps 1 --warmup 0 --format json";
 
 TEST(CpuLevel, TheEnvironmentAndBenchForceALevel) {
   const Outcome env = run("DESCENT_CPU_LEVEL=baseline " + bench);

@@ -15,6 +15,7 @@
 
 #include "cpu_levels.hpp"
 #include "descent/descent.hpp"
+#include "descent/detail/threads.hpp"
 
 namespace {
 
@@ -119,7 +120,8 @@ bool same_bits(std::span<const T> a, std::span<const T> b) {
 }
 
 // Runs the variant with the reference loop and with the fast kernels on 1 and 2 threads, and
-// requires the same bits in every parameter and every state slot.
+// requires the same bits in every parameter and every state slot. 2 threads run only where
+// there are 2·detail::min_share elements (the sweep's long length, MixedSizes); it is checked.
 template <class T>
 void compare(const Variant& v, const std::vector<std::size_t>& sizes, std::size_t offset) {
   Setup<T> ref(sizes, offset, 7), one(sizes, offset, 7), two(sizes, offset, 7);
@@ -138,6 +140,12 @@ void compare(const Variant& v, const std::vector<std::size_t>& sizes, std::size_
     r->step();
     f1->step();
     f2->step();
+    std::size_t total = 0;
+    for (std::size_t n : sizes) total += n;
+    ASSERT_EQ(descent::detail::last_pass_threads(), total >= 2 * descent::detail::min_share ? 2
+                                                    : total > 0                             ? 1
+                                                                                            : 0)
+        << total << " elements";
   }
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const std::span<const T> want(ref.w[i]);  // the whole buffer: a stray write before the view shows too

@@ -13,6 +13,7 @@
 
 #include "cpu_levels.hpp"
 #include "descent/descent.hpp"
+#include "descent/detail/threads.hpp"
 
 namespace {
 
@@ -34,16 +35,17 @@ const std::map<std::string, std::set<std::string>> documented_slots{
     {"lamb", {"m", "v"}},
 };
 
-// Two parameters, one float and one double, long enough for several threads (the driver
-// splits above 2^15 elements) and several reduction chunks; odd lengths for the SIMD tails.
+// Two parameters, one float and one double, long enough for 4 threads (the driver splits only
+// above detail::min_share = 2^15 elements per thread) and several reduction chunks; odd
+// lengths for the SIMD tails.
 struct Problem {
   std::vector<float> w1, g1;
   std::vector<double> w2, g2;
   explicit Problem(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     auto u = [&] { return double(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0; };
-    for (std::size_t i = 0; i < 50001; ++i) w1.push_back(float(u())), g1.push_back(float(u()));
-    for (std::size_t i = 0; i < 40003; ++i) w2.push_back(u()), g2.push_back(i % 7 == 0 ? 0.0 : u() * 10);
+    for (std::size_t i = 0; i < 70001; ++i) w1.push_back(float(u())), g1.push_back(float(u()));
+    for (std::size_t i = 0; i < 70003; ++i) w2.push_back(u()), g2.push_back(i % 7 == 0 ? 0.0 : u() * 10);
   }
   std::vector<descent::Param> params() {
     return {descent::Param("a", std::span(w1), std::span(g1)), descent::Param("b", std::span(w2), std::span(g2))};
@@ -59,6 +61,7 @@ std::vector<unsigned char> run(const std::string& name, int threads, bool refere
   for (int t = 0; t < 3; ++t) {
     if (t == 1) opt->set_grad_scale(0.5);  // as clipping does
     opt->step();
+    EXPECT_EQ(descent::detail::last_pass_threads(), reference ? 1 : threads) << name;
     for (auto& g : p.g1) g = -0.5f * g + 0.25f;
     for (auto& g : p.g2) g = 0.75 * g - 0.125;
   }
@@ -103,6 +106,7 @@ TEST_P(EveryOptimizer, SameBitsForAnyThreadCount) {
     const auto one = run(GetParam(), 1, false, c);
     EXPECT_EQ(one, run(GetParam(), 2, false, c)) << to_string(c);
     EXPECT_EQ(one, run(GetParam(), 3, false, c)) << to_string(c);
+    EXPECT_EQ(one, run(GetParam(), 4, false, c)) << to_string(c);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "descent/descent.hpp"
+#include "descent/detail/threads.hpp"
 #include "family_golden.hpp"
 
 namespace {
@@ -49,13 +50,15 @@ TEST(Clip, NormIsTheSameForAnyThreadCount) {
   long double exact = 0;
   for (float x : g) exact += (long double)x * x;
   std::vector<double> norms;
-  for (int threads : {1, 2, 3}) {
+  for (int threads : {1, 2, 3, 4}) {  // 300,001 values are 19 chunks of detail::sum_chunk
     auto opt = plain_sgd({descent::Param("w", std::span(w), std::span(g))});
     opt->set_threads(threads);
     norms.push_back(descent::global_grad_norm(*opt));
+    EXPECT_EQ(descent::detail::last_pass_threads(), threads);
   }
   EXPECT_EQ(norms[0], norms[1]);
   EXPECT_EQ(norms[0], norms[2]);
+  EXPECT_EQ(norms[0], norms[3]);
   EXPECT_NEAR(norms[0], std::sqrt(double(exact)), 1e-12 * norms[0]);
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "descent/descent.hpp"
+#include "descent/detail/threads.hpp"
 
 namespace {
 
@@ -58,20 +59,27 @@ struct Run {
   std::vector<std::string> slots;
 };
 
+// threads2 replays each parameter tiled (its values repeated, as one flat tensor) to
+// 2·detail::min_share elements in all: a golden case's few values would run on one thread.
 enum class Mode { threads1, threads2, reference };
 
 template <class T>
 Run<T> replay(const json& c, Mode mode) {
   const json& ps = c["params"];
   const std::size_t steps = ps[0]["grads"].size();
+  std::size_t total = 0;
+  for (const json& p : ps) total += p["init"].size();
+  const std::size_t copies = mode == Mode::threads2 ? (2 * descent::detail::min_share + total - 1) / total : 1;
   std::vector<std::vector<T>> w(ps.size()), g(ps.size());
   std::vector<descent::Param> params;
   for (std::size_t i = 0; i < ps.size(); ++i) {
-    for (double x : ps[i]["init"]) w[i].push_back(T(x));
+    for (std::size_t k = 0; k < copies; ++k)
+      for (double x : ps[i]["init"]) w[i].push_back(T(x));
     g[i].assign(w[i].size(), T(0));
     descent::Shape shape;
     for (std::size_t d : ps[i]["shape"]) shape.push_back(d);
     if (shape.empty()) shape.push_back(1);  // a 0-d torch tensor holds one value
+    if (copies > 1) shape = {w[i].size()};
     params.emplace_back(ps[i]["name"].get<std::string>(), w[i], g[i], shape);
   }
   std::vector<std::pair<std::string, std::string>> overrides;
@@ -86,11 +94,12 @@ Run<T> replay(const json& c, Mode mode) {
   Run<T> run;
   for (std::size_t t = 0; t < steps; ++t) {
     for (std::size_t i = 0; i < ps.size(); ++i) {
-      const json& gt = ps[i]["grads"][t];
-      for (std::size_t k = 0; k < g[i].size(); ++k) g[i][k] = T(gt[k].get<double>());
+      const std::vector<double> gt = ps[i]["grads"][t];
+      for (std::size_t k = 0; k < g[i].size(); ++k) g[i][k] = T(gt[k % gt.size()]);
     }
     if (c.contains("lr_per_step")) opt->set_lr(c["lr_per_step"][t].get<double>());  // a schedule
     opt->step();
+    if (mode == Mode::threads2) EXPECT_EQ(descent::detail::last_pass_threads(), 2);
     EXPECT_EQ(opt->t(), std::int64_t(t + 1));
     run.after.push_back(w);
   }
@@ -107,9 +116,13 @@ Run<T> replay(const json& c, Mode mode) {
   return run;
 }
 
+// Whether `tiled` is `one` repeated, to the bit (once, for the reference loop's run).
 template <class T>
-bool bit_equal(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+bool bit_equal(const std::vector<T>& one, const std::vector<T>& tiled) {
+  if (one.empty() || tiled.size() < one.size() || tiled.size() % one.size() != 0) return one.size() == tiled.size();
+  for (std::size_t at = 0; at < tiled.size(); at += one.size())
+    if (std::memcmp(one.data(), tiled.data() + at, one.size() * sizeof(T)) != 0) return false;
+  return true;
 }
 
 template <class T>
@@ -166,7 +179,7 @@ void check_case(const std::string& file, const json& c, const char* dtype) {
   if (std::getenv("DESCENT_GOLDEN_VERBOSE"))
     std::fprintf(stderr, "%s %s %s: worst relative error %.3g (%.3f of the tolerance)\n", file.c_str(),
                  c["name"].get<std::string>().c_str(), dtype, worst, worst / tol);
-  // Threads and the scalar reference loop change nothing, to the bit.
+  // Threads (2, on the tiled case) and the scalar reference loop change nothing, to the bit.
   for (Mode mode : {Mode::threads2, Mode::reference}) {
     const Run<T> other = replay<T>(c, mode);
     for (std::size_t i = 0; i < run.values.size(); ++i) {

@@ -1,7 +1,7 @@
 // The fast path (vectorized per CPU level, threaded, many tensors per share) against the scalar
 // reference path, bit for bit, at every CPU level this CPU has: every rule and slot variant,
 // float and double, lengths around every vector width, starts misaligned by 0..3 elements,
-// 1..3 threads. And the roofline pass that `descent bench` measures against, against its
+// 1..4 threads (each really running). And the roofline pass that `descent bench` measures against, against its
 // formula, at every level.
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu_levels.hpp"
+#include "descent/detail/threads.hpp"
 #include "descent/registry.hpp"
 #include "roofline/roofline.hpp"
 
@@ -46,8 +47,9 @@ const std::vector<Case> cases{
 };
 
 // Tensor lengths around every vector width (4, 8, 16 floats; 2, 4, 8 doubles) and their
-// unrolled multiples, and one long enough that the thread shares split it.
-const std::vector<std::size_t> lengths{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 1000, 70001};
+// unrolled multiples, and one long enough that 4 threads get a share each (the driver splits
+// only above detail::min_share = 2^15 elements per thread).
+const std::vector<std::size_t> lengths{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 1000, 140001};
 
 // Values at a misaligned start inside a larger buffer, as parameters often are.
 template <class T>
@@ -102,6 +104,7 @@ void fast_matches_reference(const Case& c, int threads) {
     fast.gradients(t);
     ref.gradients(t);
     f->step();
+    ASSERT_EQ(descent::detail::last_pass_threads(), threads) << c.optimizer;
     r->step();
   }
   for (std::size_t i = 0; i < lengths.size(); ++i) {
@@ -134,39 +137,43 @@ class Kernel : public ::testing::TestWithParam<CpuLevel> {
 
 TEST_P(Kernel, FastMatchesReferenceFloat) {
   for (const Case& c : cases)
-    for (int threads : {1, 2, 3}) fast_matches_reference<float>(c, threads);
+    for (int threads : {1, 2, 3, 4}) fast_matches_reference<float>(c, threads);
 }
 
 TEST_P(Kernel, FastMatchesReferenceDouble) {
   for (const Case& c : cases)
-    for (int threads : {1, 2, 3}) fast_matches_reference<double>(c, threads);
+    for (int threads : {1, 2, 3, 4}) fast_matches_reference<double>(c, threads);
 }
 
 // Many small tensors in one step: shares that start and end inside tensors, and thousands of
-// pieces per thread, still give the reference's bits.
+// pieces per thread, still give the reference's bits, on 2 and 3 threads (111,000 elements).
 TEST_P(Kernel, ManySmallTensorsMatchReference) {
   const std::size_t count = 3000, n = 37;
-  std::vector<std::vector<float>> w(count, std::vector<float>(n)), w_ref, g(count, std::vector<float>(n));
-  for (std::size_t i = 0; i < count; ++i)
-    for (std::size_t j = 0; j < n; ++j) {
-      w[i][j] = float(int((i * n + j) % 97) - 48) / 64.0f;
-      g[i][j] = float(int((i * n + j) * 7 % 89) - 44) / 32.0f;
+  for (int threads : {2, 3}) {
+    std::vector<std::vector<float>> w(count, std::vector<float>(n)), w_ref, g(count, std::vector<float>(n));
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        w[i][j] = float(int((i * n + j) % 97) - 48) / 64.0f;
+        g[i][j] = float(int((i * n + j) * 7 % 89) - 44) / 32.0f;
+      }
+    w_ref = w;
+    std::vector<descent::Param> a, b;
+    for (std::size_t i = 0; i < count; ++i) {
+      a.emplace_back("w" + std::to_string(i), std::span(w[i]), std::span<const float>(g[i]));
+      b.emplace_back("w" + std::to_string(i), std::span(w_ref[i]), std::span<const float>(g[i]));
     }
-  w_ref = w;
-  std::vector<descent::Param> a, b;
-  for (std::size_t i = 0; i < count; ++i) {
-    a.emplace_back("w" + std::to_string(i), std::span(w[i]), std::span<const float>(g[i]));
-    b.emplace_back("w" + std::to_string(i), std::span(w_ref[i]), std::span<const float>(g[i]));
+    auto f = descent::make_optimizer("adam", std::move(a));
+    auto r = descent::make_optimizer("adam", std::move(b));
+    f->set_threads(threads);
+    r->set_reference(true);
+    for (int t = 0; t < 3; ++t) {
+      f->step();
+      ASSERT_EQ(descent::detail::last_pass_threads(), threads);
+      r->step();
+    }
+    for (std::size_t i = 0; i < count; ++i)
+      expect_same_bits(w[i], w_ref[i], "tensor " + std::to_string(i) + ", " + std::to_string(threads) + " threads");
   }
-  auto f = descent::make_optimizer("adam", std::move(a));
-  auto r = descent::make_optimizer("adam", std::move(b));
-  f->set_threads(2);
-  r->set_reference(true);
-  for (int t = 0; t < 3; ++t) {
-    f->step();
-    r->step();
-  }
-  for (std::size_t i = 0; i < count; ++i) expect_same_bits(w[i], w_ref[i], "tensor " + std::to_string(i));
 }
 
 // The roofline pass computes x = a·x + b·g on w and every slot, over every element exactly once.

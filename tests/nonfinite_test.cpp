@@ -10,6 +10,7 @@
 
 #include "descent/checkpoint.hpp"
 #include "descent/descent.hpp"
+#include "descent/detail/threads.hpp"
 
 using namespace descent;
 
@@ -164,7 +165,7 @@ TEST(NonFinite, FoundInEveryShareAndDtype) {
   const std::size_t n = 200003;
   std::vector<float> w = values<float>(n, 5), g = values<float>(n, 6);
   std::vector<double> v = values<double>(n, 7), h = values<double>(n, 8);
-  for (int threads : {1, 2, 3}) {
+  for (int threads : {1, 2, 3, 4}) {
     for (std::size_t at : {std::size_t(0), std::size_t(2047), std::size_t(2048), n / 2 + 7, n - 1}) {
       SCOPED_TRACE(std::to_string(threads) + " threads, index " + std::to_string(at));
       Adam opt({Param("v", std::span(v), std::span(h)), Param("w", std::span(w), std::span(g))});
@@ -178,6 +179,7 @@ TEST(NonFinite, FoundInEveryShareAndDtype) {
         EXPECT_EQ(std::string(e.what()), "non-finite gradient: parameter 'w' has nan at index " + std::to_string(at) +
                                              "; the step was not taken");
       }
+      EXPECT_EQ(descent::detail::last_pass_threads(), threads);  // the check's pass
       g[at] = keep;
       EXPECT_EQ(opt.t(), 0);
     }

@@ -110,6 +110,7 @@ struct Experiment {
   std::string dataset;    // what --dataset named
   std::string normalize;  // none or standard (auto resolved)
   Eigen::Index samples = 0;
+  std::vector<Eigen::Index> test_rows;  // with --test FRACTION: the test samples' rows in the data set
 };
 
 std::optional<double> fraction(const std::string& s) {
@@ -136,12 +137,12 @@ Experiment load(const LabArgs& a) {
   if (!test_fraction && !fs::is_regular_file(a.test))
     throw OptionError(fmt::format("--test '{}': neither a fraction in (0, 1) nor a readable file", a.test));
 
-  lab::Rng order(a.seed, lab::Stream::data_order);
+  const lab::Shuffle order = lab::parse_shuffle(a.shuffle.value());
   if (!test_fraction) {  // a separate test file: only the training set is shuffled
     auto sets = lab::read_csv({a.dataset, a.test}, a.label.value_or("-1"));
     e.train = std::move(sets[0]);
     e.test = std::move(sets[1]);
-    lab::shuffle(e.train, order);
+    lab::shuffle(e.train, order, a.seed);
     e.samples = e.train.size() + e.test.size();
     if (e.normalize == "standard") lab::standardize(e.train, e.test);
     return e;
@@ -150,9 +151,10 @@ Experiment load(const LabArgs& a) {
                      : a.dataset == "digits" ? lab::digits()
                                              : std::move(lab::read_csv({a.dataset}, a.label.value_or("-1")).front());
   // The tutorial: shuffle everything with the seed, the last 30 of 150 (a fifth) test.
-  lab::shuffle(all, order);
+  const std::vector<Eigen::Index> rows = lab::shuffle(all, order, a.seed);
   e.samples = all.size();
   const auto test_size = Eigen::Index(std::llround(double(all.size()) * *test_fraction));
+  if (test_size >= 1 && test_size < all.size()) e.test_rows.assign(rows.end() - test_size, rows.end());
   auto [train, test] = lab::split_tail(all, test_size);
   e.train = std::move(train);
   e.test = std::move(test);
@@ -254,6 +256,7 @@ std::string resume_config(const LabArgs& a) {
   line("normalize", a.normalize);
   line("batch-size", std::to_string(a.batch_size));
   line("seed", std::to_string(a.seed));
+  line("shuffle", a.shuffle.value());
   line("convention", a.convention);
   line("loss", a.loss);
   line("hidden", join(a.hidden));
@@ -278,24 +281,45 @@ std::string resume_config(const LabArgs& a) {
   return c;
 }
 
-// Loads --resume and checks it was written by `descent train` with the same flags.
-Checkpoint load_resume(const LabArgs& a) {
+// A "--flag value" config as (flag, value) pairs, in order.
+std::vector<std::pair<std::string, std::string>> config_lines(const std::string& config) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (std::size_t at = 0; at < config.size();) {
+    const std::size_t end = std::min(config.find('\n', at), config.size());
+    const std::string line = config.substr(at, end - at);
+    const std::size_t space = line.find(' ');
+    lines.emplace_back(line.substr(0, space), space == std::string::npos ? "" : line.substr(space + 1));
+    at = end + 1;
+  }
+  return lines;
+}
+
+// Settings that checkpoints of descent 0.1.0 do not record, with the value every such run had.
+const std::map<std::string, std::string>& unrecorded_in_0_1_0() {
+  static const std::map<std::string, std::string> settings{{"--shuffle", "descent"}};
+  return settings;
+}
+
+// Loads --resume and checks it was written by `descent train` with the same flags. A setting
+// the user left unset where the run's default changed since (--shuffle) takes the run's value.
+Checkpoint load_resume(LabArgs& a) {
   Checkpoint c = Checkpoint::load(a.resume);
   if (!c.has("cli/config")) throw CheckpointError("checkpoint '" + a.resume + "': not written by descent train --save");
-  const std::string saved = c.text("cli/config"), now = resume_config(a);
-  std::size_t i = 0, j = 0;
-  while (i < saved.size() && j < now.size()) {
-    const std::size_t ei = saved.find('\n', i), ej = now.find('\n', j);
-    const std::string was = saved.substr(i, ei - i), is = now.substr(j, ej - j);
-    if (was != is)
+  std::map<std::string, std::string> saved;
+  for (const auto& [flag, value] : config_lines(c.text("cli/config"))) saved[flag] = value;
+  for (const auto& [flag, value] : unrecorded_in_0_1_0()) saved.try_emplace(flag, value);
+  if (!a.shuffle) a.shuffle = saved["--shuffle"];
+  const auto now = config_lines(resume_config(a));
+  for (const auto& [flag, value] : now) {
+    const auto was = saved.find(flag);
+    if (was == saved.end()) throw CheckpointError("checkpoint '" + a.resume + "': its flags are damaged");
+    if (was->second != value)
       throw CheckpointError(
-          fmt::format("--resume {}: the run was started with '{}', not '{}' (only --epochs, "
+          fmt::format("--resume {}: the run was started with '{} {}', not '{} {}' (only --epochs, "
                       "--threads and the output flags may change)",
-                      a.resume, was, is));
-    i = ei + 1;
-    j = ej + 1;
+                      a.resume, flag, was->second, flag, value));
   }
-  if (saved != now) throw CheckpointError("checkpoint '" + a.resume + "': its flags are damaged");
+  if (saved.size() != now.size()) throw CheckpointError("checkpoint '" + a.resume + "': its flags are damaged");
   const auto cursor = c.i64("run/cursor");
   if (cursor.size() != 2) throw CheckpointError("checkpoint '" + a.resume + "': malformed run/cursor");
   if (cursor[0] > a.epochs || (cursor[0] == a.epochs && cursor[1] > 0))
@@ -442,8 +466,8 @@ std::string repeat_command(const LabArgs& a) {
                               a.command == "train" ? "optimizer" : "optimizers", join(a.optimizers), a.dataset, a.test);
   if (a.label) c += " --label " + *a.label;
   c += " --normalize " + a.normalize;
-  c += fmt::format(" --epochs {} --batch-size {} --seed {} --convention {} --loss {}", a.epochs, a.batch_size, a.seed,
-                   a.convention, a.loss);
+  c += fmt::format(" --epochs {} --batch-size {} --seed {} --shuffle {} --convention {} --loss {}", a.epochs,
+                   a.batch_size, a.seed, a.shuffle.value(), a.convention, a.loss);
   if (!a.hidden.empty()) c += fmt::format(" --hidden {} --activation {}", join(a.hidden), a.activation);
   c += fmt::format(" --initializer {} --dtype {}", a.initializer, a.dtype);
   auto flag = [&](const char* name, const std::optional<double>& v) {
@@ -479,7 +503,9 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
   config["classes"] = e.train.class_names;
   config["train_samples"] = e.train.size();
   config["test_samples"] = e.test.size();
+  config["test_rows"] = e.test_rows.empty() ? json(nullptr) : json(e.test_rows);
   config["seed"] = a.seed;
+  config["shuffle"] = a.shuffle.value();
   config["model"] = spec.describe();
   config["hidden"] = a.hidden;
   config["activation"] = a.activation;
@@ -556,9 +582,9 @@ std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::Mod
 
 void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
                  const std::vector<lab::RunResult>& runs) {
-  fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {}; features {}\n", e.dataset, e.samples,
-             e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
-             e.normalize == "none" ? "as given" : "standardized");
+  fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {} ({} shuffle); features {}\n",
+             e.dataset, e.samples, e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
+             a.shuffle.value(), e.normalize == "none" ? "as given" : "standardized");
   fmt::print("model: {}, {} loss, {} init, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n",
              spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size,
              (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs, a.convention);
@@ -605,6 +631,10 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
   cmd->add_option("--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'")
       ->delimiter(',');
   cmd->add_option("--seed", a.seed, "Seed of the shuffle and the initialization")->capture_default_str();
+  cmd->add_option("--shuffle", a.shuffle,
+                  "The data order: numpy (the course's np.random.seed(SEED); np.random.shuffle) or descent "
+                  "(descent 0.1.0's; default numpy, or the resumed run's)")
+      ->check(CLI::IsMember({"numpy", "descent"}));
   cmd->add_option("--convention", a.convention, "seed (the tutorial), pytorch or keras")->capture_default_str();
   cmd->add_option("--loss", a.loss,
                   "mse (the tutorial: softmax, then mean squared error) or ce (softmax cross-entropy)")
@@ -663,6 +693,15 @@ void run_lab(const LabArgs& in) {
   if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
   lab::check_extras(train_options(a));
 
+  std::optional<Checkpoint> resume;
+  if (!a.resume.empty()) resume = load_resume(a);  // first: it may settle --shuffle
+  if (!a.shuffle) a.shuffle = "numpy";
+  if (*a.shuffle == "numpy" && a.seed > 0xFFFFFFFFu)
+    throw OptionError(
+        fmt::format("--seed {} is out of range [0, 4294967295] for --shuffle numpy (NumPy's seeds are "
+                    "32-bit; --shuffle descent takes any)",
+                    a.seed));
+
   // 2. Data and model.
   const Experiment e = load(a);
   spec.inputs = e.train.features();
@@ -673,9 +712,6 @@ void run_lab(const LabArgs& in) {
     lab::Model<double> shape_only(spec, 1);
     init = read_init(a.init_file, shape_only.params());
   }
-
-  std::optional<Checkpoint> resume;
-  if (!a.resume.empty()) resume = load_resume(a);
 
   // 3. Outputs: everything must be writable before the first step.
   const fs::path out(a.out);

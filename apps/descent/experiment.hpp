@@ -25,6 +25,8 @@ struct LabArgs {
   bool swa = false;
   std::vector<std::string> no_decay;
   std::uint64_t seed = 116;
+  // numpy (the course's order) or descent (0.1.0's); unset: numpy, or what --resume's run used.
+  std::optional<std::string> shuffle;
   std::string convention = "seed";
   std::string loss = "mse";
   std::vector<int> hidden;

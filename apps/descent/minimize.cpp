@@ -52,36 +52,8 @@ struct Run {
 
 std::string text(double x) { return fmt::format("{:.17g}", x); }
 
-// The playground's defaults in the seed convention, per function: the convention's lr of 0.1
-// sends plain SGD off to infinity on the steep functions (its limit is 2 / the largest
-// curvature: 0.002 on Rosenbrock, 0.08 on the ill-conditioned bowl), so without --lr these
-// rates keep every path on the picture; the table and the key show the rates used. Other
-// conventions use their own lr.
-struct Preset {
-  std::string_view function;
-  std::int64_t steps;
-  std::vector<std::pair<std::string_view, double>> lr;  // optimizers not listed: the convention's
-};
-
-const std::vector<Preset>& presets() {
-  static const std::vector<Preset> all{
-      {"rosenbrock", 300, {{"sgd", 0.002}, {"sgdm", 0.01}, {"adagrad", 0.5}, {"rmsprop", 0.01}, {"adam", 0.05}}},
-      {"ill-bowl", 100, {{"sgd", 0.075}, {"adagrad", 0.5}}},
-      {"saddle", 60, {}},
-      {"beale", 300, {{"sgd", 0.01}, {"sgdm", 0.01}, {"adagrad", 0.5}, {"rmsprop", 0.05}}},
-      {"booth", 200, {{"sgd", 0.02}, {"adagrad", 2}}},
-      {"himmelblau", 200, {{"sgd", 0.01}, {"sgdm", 0.02}}},
-      {"styblinski-tang", 200, {{"sgd", 0.02}, {"sgdm", 0.02}}},
-  };
-  return all;
-}
-
-const Preset* preset_for(std::string_view function) {
-  for (const Preset& p : presets())
-    if (p.function == function) return &p;
-  return nullptr;
-}
-
+// Without --lr, the seed convention takes the function's picture preset (playground_preset):
+// the table and the key show the rates used. Other conventions use their own lr.
 std::string point(const std::vector<double>& x) {
   std::string s = "(";
   for (std::size_t i = 0; i < x.size(); ++i) s += fmt::format("{}{:.6g}", i ? ", " : "", x[i]);
@@ -137,7 +109,7 @@ void check_flags_apply(const MinimizeArgs& a) {
 // --lr entries: a number for every optimizer, or NAME=number for one.
 std::map<std::string, std::string> parse_lr(const MinimizeArgs& a, Convention convention) {
   std::map<std::string, std::string> lr;
-  if (const Preset* p = preset_for(a.function); p && convention == Convention::seed)
+  if (const PlaygroundPreset* p = playground_preset(a.function); p && convention == Convention::seed)
     for (const auto& [name, value] : p->lr) lr[std::string(name)] = text(value);
   for (const std::string& item : a.lr) {
     const auto eq = item.find('=');
@@ -163,7 +135,7 @@ void run_minimize(const MinimizeArgs& a) {
         throw OptionError(fmt::format("--optimizers lists {} twice", a.optimizers[i]));
   }
   check_flags_apply(a);
-  const Preset* preset = preset_for(a.function);
+  const PlaygroundPreset* preset = playground_preset(a.function);
   const std::int64_t steps = a.steps.value_or(preset ? preset->steps : 200);
   if (steps < 0) throw OptionError(fmt::format("--steps {} is negative", steps));
   if (!(a.tol >= 0)) throw OptionError(fmt::format("--tol {} must be a number >= 0", a.tol));

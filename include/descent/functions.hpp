@@ -5,10 +5,12 @@
 // optimum can check an optimizer without a second implementation.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "descent/error.hpp"
@@ -57,5 +59,16 @@ const std::vector<FunctionInfo>& test_functions();
 // is not defined in.
 const FunctionInfo& test_function_info(std::string_view name);
 std::unique_ptr<TestFunction> make_test_function(std::string_view name, std::size_t dim = 2);
+
+// The playground's picture of a 2-D function (`descent minimize`, the web page): its number of
+// steps and, in the seed convention, the learning rates that keep every path on the picture
+// (optimizers not listed take the convention's).
+struct PlaygroundPreset {
+  std::string_view function;
+  std::int64_t steps;
+  std::vector<std::pair<std::string_view, double>> lr;
+};
+const std::vector<PlaygroundPreset>& playground_presets();
+const PlaygroundPreset* playground_preset(std::string_view function);  // null: no preset
 
 }  // namespace descent

@@ -109,8 +109,13 @@ bool Optimizer::admit_gradients() {
       offsets_, reference_ ? 1 : threads_,
       [](void* c, std::size_t param, std::size_t begin, std::size_t end) {
         auto& ck = *static_cast<Check*>(c);
-        if (first_nonfinite((*ck.params)[param], begin, end) != end)
+        if (first_nonfinite((*ck.params)[param], begin, end) != end) {
+#ifdef __cpp_lib_atomic_ref
           std::atomic_ref<unsigned char>(ck.bad[param]).store(1, std::memory_order_relaxed);
+#else  // libc++ before 19 (emscripten's) has no atomic_ref; the builtin is the same store
+          __atomic_store_n(&ck.bad[param], 1, __ATOMIC_RELAXED);
+#endif
+        }
       },
       &check);
   std::size_t first = 0;

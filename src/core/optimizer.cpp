@@ -6,6 +6,8 @@
 #include <new>
 #include <set>
 
+#include "descent/detail/threads.hpp"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -43,8 +45,11 @@ Buffer::Buffer(std::size_t bytes) {
 
 void Buffer::Free::operator()(void* p) const { std::free(p); }
 
-// Below this many elements a step is too short to pay for waking a second thread.
-constexpr std::size_t min_share = 1 << 15;
+namespace {
+thread_local int pass_threads = 1;
+}
+int last_pass_threads() noexcept { return pass_threads; }
+void set_last_pass_threads(int threads) noexcept { pass_threads = threads; }
 
 void for_each_share(const std::vector<std::size_t>& offsets, int threads,
                     void (*body)(void* self, std::size_t param, std::size_t begin, std::size_t end), void* self) {
@@ -66,9 +71,11 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
   n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(total / min_share, 1)));
   if (n == 1) {
     share(0, total);
+    set_last_pass_threads(total > 0 ? 1 : 0);
     return;
   }
-#pragma omp parallel num_threads(n)
+  int ran = 0;  // the threads that got a non-empty share
+#pragma omp parallel num_threads(n) reduction(+ : ran)
   {
 #ifdef _OPENMP
     const std::size_t k = std::size_t(omp_get_thread_num());
@@ -85,8 +92,11 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
       const std::size_t p = std::upper_bound(offsets.begin(), offsets.end(), flat) - offsets.begin() - 1;
       return offsets[p] + ((flat - offsets[p]) & ~std::size_t(15));
     };
-    share(edge(k), edge(k + 1));
+    const std::size_t lo = edge(k), hi = edge(k + 1);
+    share(lo, hi);
+    ran = lo < hi;
   }
+  set_last_pass_threads(ran);
 }
 
 }  // namespace detail

@@ -1,9 +1,10 @@
 #include "descent/options.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+
+#include "descent/detail/parse.hpp"
 
 namespace descent {
 
@@ -58,8 +59,7 @@ void throw_out_of_range(std::string_view rule, std::string_view option, double v
 void parse_option_value(std::string_view rule, std::string_view name, std::string_view text, double& out,
                         const Range& range) {
   double x = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+  if (!detail::parse_double(text, x))
     throw OptionError(std::string(rule) + ": option " + std::string(name) + " = '" + std::string(text) +
                       "' is not a number (allowed range " + range.to_string() + ")");
   out = x;

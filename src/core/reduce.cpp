@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "descent/detail/threads.hpp"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -26,10 +28,19 @@ const std::vector<double>& sum_chunks(SumBuffers& buf, const std::vector<std::si
   n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(chunks.size(), 1)));
   const long count = long(chunks.size());
   double* partial = buf.partial.data();
-#pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
-  for (long c = 0; c < count; ++c)
-    body(self, chunks[std::size_t(c)].param, chunks[std::size_t(c)].begin, chunks[std::size_t(c)].end,
-         partial + std::size_t(c) * width);
+  int ran = 0;  // the threads that summed at least one chunk
+#pragma omp parallel num_threads(n) if (n > 1) reduction(+ : ran)
+  {
+    bool did = false;
+#pragma omp for schedule(static)
+    for (long c = 0; c < count; ++c) {
+      did = true;
+      body(self, chunks[std::size_t(c)].param, chunks[std::size_t(c)].begin, chunks[std::size_t(c)].end,
+           partial + std::size_t(c) * width);
+    }
+    ran = did;
+  }
+  set_last_pass_threads(ran);
   buf.sums.assign((offsets.size() - 1) * width, 0.0);
   for (std::size_t c = 0; c < chunks.size(); ++c)
     for (std::size_t j = 0; j < width; ++j) buf.sums[chunks[c].param * width + j] += partial[c * width + j];

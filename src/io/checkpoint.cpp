@@ -17,6 +17,15 @@
 namespace descent {
 namespace {
 
+// std::bit_cast, which emscripten's libc++ (web/) does not have yet.
+template <class To, class From>
+To bits_as(const From& x) {
+  static_assert(sizeof(To) == sizeof(From));
+  To y;
+  std::memcpy(&y, &x, sizeof y);
+  return y;
+}
+
 constexpr std::array<unsigned char, 8> magic{0x89, 'D', 'S', 'C', '\r', '\n', 0x1a, '\n'};
 constexpr std::size_t header_size = 32;
 constexpr std::size_t max_name = 65535;
@@ -43,7 +52,7 @@ struct Writer {
   void u32(std::uint32_t x) { uint(x); }
   void u64(std::uint64_t x) { uint(x); }
   void i64(std::int64_t x) { uint(std::uint64_t(x)); }
-  void f64(double x) { uint(std::bit_cast<std::uint64_t>(x)); }
+  void f64(double x) { uint(bits_as<std::uint64_t>(x)); }
   void str(std::string_view s) {
     u32(std::uint32_t(s.size()));
     out.append(s);
@@ -92,7 +101,7 @@ struct Reader {
   std::uint32_t u32() { return uint<std::uint32_t>(); }
   std::uint64_t u64() { return uint<std::uint64_t>(); }
   std::int64_t i64() { return std::int64_t(u64()); }
-  double f64() { return std::bit_cast<double>(u64()); }
+  double f64() { return bits_as<double>(u64()); }
   std::string str() {
     const std::uint32_t n = u32();
     if (n > max_name) fail("a name of " + std::to_string(n) + " bytes (at most " + std::to_string(max_name) + ")");

@@ -225,10 +225,10 @@ std::vector<Dataset> read_csv(const std::vector<std::string>& paths, const std::
   return finish(std::move(parsed), paths);
 }
 
-void shuffle(Dataset& d, Rng& rng) {
-  std::vector<Eigen::Index> order(std::size_t(d.size()));
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = Eigen::Index(i);
-  rng.shuffle(std::span(order));
+namespace {
+
+// The samples in `order`: sample i becomes the one at order[i].
+void reorder(Dataset& d, const std::vector<Eigen::Index>& order) {
   Table x(d.x.rows(), d.x.cols());
   std::vector<int> y(d.y.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -237,6 +237,43 @@ void shuffle(Dataset& d, Rng& rng) {
   }
   d.x = std::move(x);
   d.y = std::move(y);
+}
+
+std::vector<Eigen::Index> identity(const Dataset& d) {
+  std::vector<Eigen::Index> order(std::size_t(d.size()));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = Eigen::Index(i);
+  return order;
+}
+
+}  // namespace
+
+void shuffle(Dataset& d, Rng& rng) {
+  std::vector<Eigen::Index> order = identity(d);
+  rng.shuffle(std::span(order));
+  reorder(d, order);
+}
+
+Shuffle parse_shuffle(std::string_view name) {
+  if (name == "numpy") return Shuffle::numpy;
+  if (name == "descent") return Shuffle::descent;
+  throw OptionError("shuffle '" + std::string(name) + "' is unknown (expected numpy or descent)");
+}
+
+std::string_view to_string(Shuffle s) { return s == Shuffle::numpy ? "numpy" : "descent"; }
+
+std::vector<Eigen::Index> shuffle(Dataset& d, Shuffle how, std::uint64_t seed) {
+  if (how == Shuffle::numpy && seed > 0xFFFFFFFFu)
+    throw OptionError("seed " + std::to_string(seed) + " is out of range [0, 4294967295] for the numpy shuffle");
+  std::vector<Eigen::Index> order = identity(d);
+  if (how == Shuffle::descent) {
+    Rng rng(seed, Stream::data_order);
+    rng.shuffle(std::span(order));
+  } else {
+    NumpyRandomState numpy(static_cast<std::uint32_t>(seed));
+    numpy.shuffle(std::span(order));
+  }
+  reorder(d, order);
+  return order;
 }
 
 std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size) {

@@ -46,6 +46,16 @@ std::uint64_t Rng::below(std::uint64_t n) {
   }
 }
 
+std::uint64_t NumpyRandomState::interval(std::uint64_t max) {
+  if (max == 0) return 0;
+  std::uint64_t mask = max;
+  for (int shift : {1, 2, 4, 8, 16, 32}) mask |= mask >> shift;
+  for (;;) {
+    const std::uint64_t x = (max <= 0xFFFFFFFFu ? next_uint32() : next_uint64()) & mask;
+    if (x <= max) return x;
+  }
+}
+
 double Rng::normal() {
   if (has_spare_) {
     has_spare_ = false;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "descent/detail/parse.hpp"
 #include "descent/error.hpp"
 
 namespace descent {
@@ -179,8 +180,7 @@ class Parser {
     const Piece* v = find(key, std::isnan(fallback));
     if (!v) return fallback;
     double x = 0;
-    const auto [end, ec] = std::from_chars(v->text.data(), v->text.data() + v->text.size(), x);
-    if (ec != std::errc() || end != v->text.data() + v->text.size() || !std::isfinite(x))
+    if (!detail::parse_double(v->text, x) || !std::isfinite(x))
       fail(v->at, key + "=" + std::string(v->text) + " is not a finite number");
     return x;
   }

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "descent/lab/random.hpp"
@@ -41,6 +42,17 @@ Dataset parse_csv(const std::string& text, const std::string& source, const std:
 
 // Reorders the samples by one Fisher–Yates shuffle.
 void shuffle(Dataset& d, Rng& rng);
+
+// How an experiment orders its samples before the split.
+//   numpy:   the course's `np.random.seed(seed); np.random.shuffle(x)` (NumpyRandomState),
+//            so a learner's split is the course's; seed in [0, 2^32 − 1], as NumPy requires.
+//   descent: Rng(seed, Stream::data_order), the order of descent 0.1.0 (any 64-bit seed).
+enum class Shuffle { numpy, descent };
+Shuffle parse_shuffle(std::string_view name);  // throws OptionError naming the choices
+std::string_view to_string(Shuffle s);
+// Returns the order: sample i is now the one that was at order[i]. Throws OptionError
+// "seed S is out of range [0, 4294967295] for the numpy shuffle".
+std::vector<Eigen::Index> shuffle(Dataset& d, Shuffle how, std::uint64_t seed);
 
 // The first size − test_size samples, and the last test_size (the tutorial's 120 / 30 split).
 std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size);

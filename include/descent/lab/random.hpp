@@ -47,4 +47,33 @@ class Rng {
 // The streams of one experiment.
 enum Stream : std::uint64_t { data_order = 1, initialization = 2 };
 
+// NumPy's legacy generator as `np.random.seed(seed)` leaves it (RandomState, frozen since
+// NumPy 1.16), for the course's `np.random.shuffle`. An integer seed fills MT19937's state by
+// Knuth's recurrence (numpy's mt19937_seed), which is exactly how the C++ standard seeds
+// std::mt19937, so the engine is the standard's; only the bounded integer and the shuffle are
+// NumPy's and written here.
+class NumpyRandomState {
+ public:
+  explicit NumpyRandomState(std::uint32_t seed) : engine_(seed) {}
+
+  std::uint32_t next_uint32() { return std::uint32_t(engine_()); }
+  // Two words, the first one high (numpy's mt19937_next64).
+  std::uint64_t next_uint64() {
+    const std::uint64_t high = next_uint32();
+    return high << 32 | next_uint32();
+  }
+  // Uniform in [0, max] (numpy's random_interval): draw under the smallest all-ones mask
+  // ≥ max and redraw while above max; one 32-bit word per draw while max fits in 32 bits.
+  std::uint64_t interval(std::uint64_t max);
+
+  // RandomState.shuffle: Fisher–Yates from the end, x[i] swapped with x[interval(i)].
+  template <class T>
+  void shuffle(std::span<T> x) {
+    for (std::size_t i = x.size(); i > 1; --i) std::swap(x[i - 1], x[interval(i - 1)]);
+  }
+
+ private:
+  std::mt19937 engine_;
+};
+
 }  // namespace descent::lab

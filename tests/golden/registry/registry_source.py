@@ -89,24 +89,37 @@ def from_cli(descent, root):
 
 
 def from_json(path):
-    """`descent optimizers --format json`: normalized to the list above."""
+    """`descent optimizers --format json`, normalized to the list above. Accepts defaults as
+    {"seed": .., ..} or [seed, pytorch, keras] (Convention's order), and a range as
+    {"lo", "hi", "lo_open", "hi_open"} or as the text Range::to_string() prints ("[0, 1)")."""
     data = json.load(open(path))
     rows = data["optimizers"] if isinstance(data, dict) else data
     out = []
     for row in rows:
         options = []
         for o in row["options"]:
-            spec = {"name": o["name"], "type": o["type"], "defaults": dict(o["defaults"])}
-            if o["type"] != "flag":
-                r = o["range"]
-                spec["range"] = {"lo": _num(r["lo"]), "hi": _num(r["hi"]), "lo_open": r["lo_open"],
-                                 "hi_open": r["hi_open"]}
+            flag = o["type"] == "flag"
+            d = o["defaults"]
+            d = dict(zip(CONVENTIONS, d)) if isinstance(d, list) else {c: d[c] for c in CONVENTIONS}
+            spec = {"name": o["name"], "type": "flag" if flag else "real",
+                    "defaults": {c: bool(v) if flag else float(v) for c, v in d.items()}}
+            if not flag:
+                spec["range"] = _json_range(o["range"])
             options.append(spec)
         out.append({"name": row["name"], "options": options})
     return out
 
 
 def _num(x):
-    if isinstance(x, str):
-        return float(x.replace("inf", "inf"))
-    return INF if x is None else float(x)
+    if x is None:
+        return INF
+    return float(x) if not isinstance(x, str) else float(x.strip())  # "inf", "-inf"
+
+
+def _json_range(r):
+    if isinstance(r, str):
+        m = re.fullmatch(r"\s*([\[(])\s*([^,]+),\s*([^\])]+)([\])])\s*", r)
+        return {"lo": _num(m.group(2)), "hi": _num(m.group(3)), "lo_open": m.group(1) == "(",
+                "hi_open": m.group(4) == ")"}
+    return {"lo": _num(r["lo"]) if r.get("lo") is not None else -INF, "hi": _num(r.get("hi")),
+            "lo_open": bool(r["lo_open"]), "hi_open": bool(r["hi_open"])}
