@@ -1,12 +1,14 @@
 // The registry as data: every row, what it derives from the rules, and what the CLI and the
 // JSON read from it. The numbers of each option at its range ends are tests/registry_walk_test.
+#include "descent/registry.hpp"
+
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "descent/optimizers.hpp"
-#include "descent/registry.hpp"
 #include "lab_support.hpp"
 
 namespace {
@@ -101,11 +103,6 @@ TEST(Registry, KerasSgdmWithMomentumZeroIsPlainSgd) {
       EXPECT_NEAR(w[0], expected[t], 1e-15) << name << " step " << t + 1;
     }
   }
-  std::vector<double> w{1.0}, g{0.5};
-  auto sgd = descent::make_optimizer("sgd", {descent::Param("w", std::span(w), std::span(g))}, Convention::pytorch,
-                                     {{"lr", "0.1"}, {"momentum", "0.5"}, {"lr_in_buffer", "true"}, {"momentum", "0"}});
-  sgd->step();
-  EXPECT_NEAR(w[0], 0.95, 1e-15);
 }
 
 std::string error_of(std::string_view name, Convention c, const descent::Overrides& o) {
@@ -154,26 +151,38 @@ TEST(Registry, TheJsonIsTheRows) {
       EXPECT_EQ(x["name"], info.options[i].name);
       for (Convention c : conventions) {
         const json& d = x["defaults"][descent::to_string(c)];
-        if (info.options[i].type == descent::OptionType::flag) EXPECT_EQ(d.get<bool>(), info.options[i].default_for(c) != 0);
-        else EXPECT_EQ(d.get<double>(), info.options[i].default_for(c));
+        if (info.options[i].type == descent::OptionType::flag)
+          EXPECT_EQ(d.get<bool>(), info.options[i].default_for(c) != 0);
+        else
+          EXPECT_EQ(d.get<double>(), info.options[i].default_for(c));
       }
     }
     EXPECT_EQ(o["needs_sums"], info.name == "lamb");
   }
-  EXPECT_EQ(j["optimizers"][1]["tutorial"]["beta"], "momentum");  // sgdm
+  EXPECT_EQ(j["optimizers"][1]["tutorial"]["beta"], "momentum");           // sgdm
   EXPECT_TRUE(j["optimizers"][0]["options"][0]["range"]["hi"].is_null());  // lr in [0, inf)
 }
 
 TEST(Registry, CliListsTheRegistry) {
-  const Scratch scratch;
-  const Run json_run = cli({"optimizers", "--format", "json"}, scratch);
+  const lab_test::Scratch scratch;
+  const lab_test::Run json_run = lab_test::cli({"optimizers", "--format", "json"}, scratch);
   ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
   EXPECT_EQ(json::parse(json_run.out), json::parse(descent::registry_json()));
-  const Run table = cli({"optimizers"}, scratch);
+  const lab_test::Run table = lab_test::cli({"optimizers"}, scratch);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   for (const auto& info : descent::optimizers())
     EXPECT_NE(table.out.find(std::string(info.name) + " (rule " + std::string(info.rule) + ")"), std::string::npos);
   EXPECT_NE(table.out.find("state: m (when momentum > 0)"), std::string::npos) << table.out;
+}
+
+// The docs' option tables are the registry's: docs/options.md is the CLI's markdown.
+TEST(Registry, DocsOptionTablesAreTheRegistrys) {
+  const lab_test::Scratch scratch;
+  const lab_test::Run md = lab_test::cli({"optimizers", "--format", "markdown"}, scratch);
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  std::ifstream in(std::string(DESCENT_GOLDEN_DIR) + "/../../docs/options.md");
+  const std::string docs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(docs, md.out) << "regenerate: build/descent optimizers --format markdown > docs/options.md";
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // tutorial's notation (the library's descent::explain). Each optimizer is its own subcommand
 // with its own flags, read from its registry row, so `descent explain nadam --help` shows
 // nadam's options only, with their types, ranges and each convention's default.
+#include "descent/explain.hpp"
+
 #include <fmt/core.h>
 
 #include <memory>
@@ -9,7 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "descent/explain.hpp"
+#include "descent/detail/parse.hpp"
 #include "explain_print.hpp"
 #include "option_flags.hpp"
 
@@ -18,7 +20,7 @@ namespace {
 
 struct ExplainArgs {
   const OptimizerInfo* info = nullptr;
-  std::vector<double> grads;
+  std::vector<std::string> grads;  // as typed: "" and "1,,2" are errors, not zeros
   double w0 = 1.0;
   std::string convention = "seed";
   std::string format = "table";
@@ -30,9 +32,9 @@ struct ExplainArgs {
 Overrides overrides_of(const ExplainArgs& a) {
   Overrides out;
   for (const Flag& f : a.options) {
-    for (const auto& [name, _] : out)
-      if (name == f.option)
-        throw OptionError(fmt::format("{} {}: {} is already set by an earlier flag", f.flag, f.text, f.option));
+    for (const Flag& g : a.options)
+      if (&g != &f && g.option == f.option)  // CLI11 calls back in flag order, not the command line's
+        throw OptionError(fmt::format("{} {} and {} {} both set {}", f.flag, f.text, g.flag, g.text, f.option));
     const OptionSpec& spec = *a.info->option(f.option);
     try {
       if (spec.type == OptionType::flag) {
@@ -51,13 +53,28 @@ Overrides overrides_of(const ExplainArgs& a) {
   return out;
 }
 
+std::vector<double> gradients(const std::vector<std::string>& texts) {
+  if (texts.empty() || (texts.size() == 1 && texts[0].empty()))
+    throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
+  std::vector<double> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    double x = 0;
+    if (!detail::parse_double(texts[i], x))
+      throw OptionError(fmt::format("--grads: value {} ('{}') is not a number", i + 1, texts[i]));
+    out.push_back(x);
+  }
+  return out;
+}
+
 void run(const ExplainArgs& a) {
   const Convention convention = parse_convention(a.convention);
-  if (a.grads.empty()) throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
-  const ExplainTable table = explain(a.info->name, convention, overrides_of(a), a.grads, a.w0);
-  if (a.format == "csv") print_csv(table);
-  else if (a.format == "json") print_json(table);
-  else print_table(*a.info, table);
+  const ExplainTable table = explain(a.info->name, convention, overrides_of(a), gradients(a.grads), a.w0);
+  if (a.format == "csv")
+    print_csv(table);
+  else if (a.format == "json")
+    print_json(table);
+  else
+    print_table(*a.info, table);
   if (table.diverged_at > 0)
     throw OptionError(fmt::format("{} diverged at step {}: w or its state is no longer finite (try a smaller --lr)",
                                   a.info->name, table.diverged_at));
@@ -67,9 +84,7 @@ void add_optimizer(CLI::App* explain, const OptimizerInfo& info) {
   auto args = std::make_shared<ExplainArgs>();
   args->info = &info;
   CLI::App* cmd = explain->add_subcommand(std::string(info.name), std::string(info.summary));
-  cmd->add_option("--grads", args->grads, "The gradients g_1,g_2,... fed to the optimizer")
-      ->required()
-      ->delimiter(',');
+  cmd->add_option("--grads", args->grads, "The gradients g_1,g_2,... fed to the optimizer")->required()->delimiter(',');
   cmd->add_option("--w0", args->w0, "The starting weight w_1")->capture_default_str();
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}))

@@ -33,8 +33,10 @@ Lines sgd(const Opts& o) {
   if (in) gain = "lr·" + gain;
   const std::string start = o.on("buffer_starts_at_grad") ? (in ? "m_1 = lr·g_1" : "m_1 = g_1") : "m_0 = 0";
   Lines l{"m_t = β·m_{t−1} + " + gain + "   (" + start + ")"};
-  if (o.on("nesterov")) l.push_back(in ? "w_{t+1} = w_t − (lr·g_t + β·m_t)" : "w_{t+1} = w_t − lr·(g_t + β·m_t)");
-  else l.push_back(in ? "w_{t+1} = w_t − m_t" : "w_{t+1} = w_t − lr·m_t");
+  if (o.on("nesterov"))
+    l.push_back(in ? "w_{t+1} = w_t − (lr·g_t + β·m_t)" : "w_{t+1} = w_t − lr·(g_t + β·m_t)");
+  else
+    l.push_back(in ? "w_{t+1} = w_t − m_t" : "w_{t+1} = w_t − lr·m_t");
   return l;
 }
 
@@ -97,8 +99,7 @@ Lines fixed(std::string_view rule) {
     return {first, second, "μ_t = β1·(1 − 0.5·0.96^(t·ψ))",
             "w_{t+1} = w_t − lr·((1−μ_t)/(1−Πμ)·g_t + μ_{t+1}/(1−Π'μ)·m_t) / (√V̂_t + ε)"};
   if (rule == "radam")
-    return {first, second, "ρ_t = ρ_∞ − 2t·β2^t/(1−β2^t)",
-            "w_{t+1} = w_t − lr·(ρ_t > 5 ? r_t·m̂_t/(√V̂_t + ε) : m̂_t)"};
+    return {first, second, "ρ_t = ρ_∞ − 2t·β2^t/(1−β2^t)", "w_{t+1} = w_t − lr·(ρ_t > 5 ? r_t·m̂_t/(√V̂_t + ε) : m̂_t)"};
   if (rule == "adadelta")
     return {"V_t = ρ·V_{t−1} + (1−ρ)·g_t²", "D_t = √(U_{t−1} + ε)/√(V_t + ε)·g_t", "U_t = ρ·U_{t−1} + (1−ρ)·D_t²",
             "w_{t+1} = w_t − lr·D_t"};

@@ -33,19 +33,46 @@ void print_optimizer(const OptimizerInfo& info) {
   fmt::print("\n");
 }
 
+std::string markdown_cell(std::string s) {
+  for (std::size_t at = 0; (at = s.find('|', at)) != std::string::npos; at += 2) s.replace(at, 1, "\\|");
+  return s;
+}
+
+// docs/options.md: the same table for the docs, checked against this output by a test.
+void print_markdown() {
+  fmt::print("# Every optimizer's options\n\n");
+  fmt::print("Generated from the registry by `descent optimizers --format markdown` (a test keeps this file\n");
+  fmt::print("equal to it). docs/optimizers.md has the formulas.\n");
+  for (const OptimizerInfo& info : optimizers()) {
+    fmt::print("\n## {}\n\n{} (rule `{}`).", info.name, info.summary, info.rule);
+    std::string slots;
+    for (const SlotSpec& s : info.slots)
+      slots += fmt::format("{}`{}`{}", slots.empty() ? "" : ", ", s.name,
+                           s.kept_when == "always" ? "" : fmt::format(" (when {})", s.kept_when));
+    fmt::print(" State: {}.\n\n", slots.empty() ? "none" : slots);
+    fmt::print("| option | range | seed | pytorch | keras | meaning |\n|---|---|---|---|---|---|\n");
+    for (const OptionSpec& o : info.options)
+      fmt::print("| `{}`{} | {} | {} | {} | {} | {} |\n", o.name, o.name == info.beta ? " (β)" : "",
+                 o.type == OptionType::flag ? "flag" : o.range.to_string(), value_text(o, Convention::seed),
+                 value_text(o, Convention::pytorch), value_text(o, Convention::keras),
+                 markdown_cell(std::string(o.doc)));
+  }
+}
+
 }  // namespace
 
 void add_optimizers(CLI::App& app) {
   auto format = std::make_shared<std::string>("table");
   CLI::App* cmd = app.add_subcommand("optimizers", "Every optimizer with its options, defaults and state");
-  cmd->add_option("--format", *format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}))
+  cmd->add_option("--format", *format, "table, json or markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}))
       ->capture_default_str();
   cmd->callback([format] {
     if (*format == "json") {
       fmt::print("{}\n", registry_json());
       return;
     }
+    if (*format == "markdown") return print_markdown();
     for (const OptimizerInfo& info : optimizers()) print_optimizer(info);
   });
 }

@@ -3,7 +3,6 @@
 // each option is --<kebab name> (--weight-decay, --momentum-decay, ...), typed and documented as
 // its row says. The library names options; this file is where options become flags.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>

@@ -73,9 +73,11 @@ struct Common {
   void fields(F&& f) {
     f("lr", lr, at_least(0), "the learning rate η");
     f("weight_decay", weight_decay, at_least(0), "λ: weight decay, L2 (g += λ·w) or decoupled (w *= 1 − lr·λ)");
-    f("decoupled_weight_decay", decoupled_weight_decay, boolean, "decay the weights directly (AdamW, Keras) instead of adding λ·w to g");
+    f("decoupled_weight_decay", decoupled_weight_decay, boolean,
+      "decay the weights directly (AdamW, Keras) instead of adding λ·w to g");
     f("maximize", maximize, boolean, "ascend: step along +g");
-    f("schedule_scaled_decay", schedule_scaled_decay, boolean, "decoupled decay scaled by the schedule only, w *= 1 − (lr/lr_0)·λ");
+    f("schedule_scaled_decay", schedule_scaled_decay, boolean,
+      "decoupled decay scaled by the schedule only, w *= 1 − (lr/lr_0)·λ");
   }
 };
 

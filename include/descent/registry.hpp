@@ -69,8 +69,7 @@ const OptimizerInfo& optimizer_info(std::string_view name);  // throws OptionErr
 // (option name → text) in order, then validates the options together. Throws OptionError for an
 // unknown name, option or bad value.
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Param> params,
-                                          Convention convention = Convention::pytorch,
-                                          const Overrides& overrides = {},
+                                          Convention convention = Convention::pytorch, const Overrides& overrides = {},
                                           const std::vector<std::string>& no_decay = {});
 // no_decay: name patterns (decay.hpp, glob_match) of parameters put in a second group with
 // weight_decay = 0 and otherwise the same options; group 0 holds the others.

@@ -107,8 +107,9 @@ std::unique_ptr<Optimizer> build(const OptimizerInfo& self, std::vector<Param> p
 template <class Rule>
 OptimizerInfo row(const Row& r) {
   using O = typename Rule::Options;
-  OptimizerInfo info{r.name, Rule::name, r.summary, r.beta, r.beta1, r.beta2, {}, {}, NeedsSums<Rule>,
-                     {r.seed, r.pytorch, r.keras}, &build<Rule>};
+  OptimizerInfo info{r.name,      Rule::name, r.summary, r.beta,          r.beta1,
+                     r.beta2,     {},         {},        NeedsSums<Rule>, {r.seed, r.pytorch, r.keras},
+                     &build<Rule>};
   std::array<O, 3> preset;
   for (std::size_t c = 0; c < 3; ++c) apply(r.name, preset[c], info.presets[c]);
   preset[0].fields([&](std::string_view name, auto& x, const Range& range, std::string_view doc) {
@@ -117,9 +118,8 @@ OptimizerInfo row(const Row& r) {
   });
   for (std::size_t c = 0; c < 3; ++c) {
     std::size_t i = 0;
-    preset[c].fields([&](std::string_view, auto& x, const Range&, std::string_view) {
-      info.options[i++].defaults[c] = double(x);
-    });
+    preset[c].fields(
+        [&](std::string_view, auto& x, const Range&, std::string_view) { info.options[i++].defaults[c] = double(x); });
   }
   for (std::size_t j = 0; j < Rule::slot_names.size(); ++j) {
     std::string_view when = "always";
@@ -128,8 +128,8 @@ OptimizerInfo row(const Row& r) {
   }
   for (const auto* b : {&r.beta, &r.beta1, &r.beta2})
     if (!b->empty() && !info.has_option(*b))
-      throw Error("registry row " + std::string(r.name) + ": the tutorial's beta names no option '" +
-                  std::string(*b) + "'");
+      throw Error("registry row " + std::string(r.name) + ": the tutorial's beta names no option '" + std::string(*b) +
+                  "'");
   return info;
 }
 
@@ -140,63 +140,113 @@ std::vector<OptimizerInfo> rows() {
     return a;
   };
   // SGD's three presets share the convention's base: seed's lr 0.1, Keras's lr 0.01.
-    // Keras keeps the learning rate inside the momentum buffer (v = μ·v − lr·g, w += v), also
+  // Keras keeps the learning rate inside the momentum buffer (v = μ·v − lr·g, w += v), also
   // for plain SGD should a momentum be set.
   const Values keras_buffer{{"buffer_starts_at_grad", 0}, {"lr_in_buffer", 1}};
   const Values sgd_seed{{"lr", 0.1}}, sgd_keras = with(with({{"lr", 0.01}}, keras_decay), keras_buffer);
   const Values adam_seed{{"lr", 0.1}, {"eps", 0}}, adam_keras = with({{"eps", 1e-7}, {"eps_hat", 1}}, keras_decay);
   return {
       row<rules::Sgd>({"sgd", "plain gradient descent", "", "", "", sgd_seed, {}, sgd_keras}),
-      row<rules::Sgd>({"sgdm", "SGD with momentum", "momentum", "", "",
+      row<rules::Sgd>({"sgdm",
+                       "SGD with momentum",
+                       "momentum",
+                       "",
+                       "",
                        // the tutorial: m_t = β·m_{t−1} + (1−β)·g_t from m_0 = 0
                        with(sgd_seed, {{"momentum", 0.9}, {"ema", 1}, {"buffer_starts_at_grad", 0}}),
-                       {{"momentum", 0.9}}, with(sgd_keras, {{"momentum", 0.9}})}),
-      row<rules::Sgd>({"nesterov", "SGD with Nesterov momentum: the gradient at the look-ahead point", "momentum", "",
-                       "", with(sgd_seed, {{"momentum", 0.9}, {"nesterov", 1}}),
+                       {{"momentum", 0.9}},
+                       with(sgd_keras, {{"momentum", 0.9}})}),
+      row<rules::Sgd>({"nesterov",
+                       "SGD with Nesterov momentum: the gradient at the look-ahead point",
+                       "momentum",
+                       "",
+                       "",
+                       with(sgd_seed, {{"momentum", 0.9}, {"nesterov", 1}}),
                        {{"momentum", 0.9}, {"nesterov", 1}},
                        with(sgd_keras, {{"momentum", 0.9}, {"nesterov", 1}})}),
-      row<rules::Adagrad>({"adagrad", "per-parameter rate from the sum of squared gradients", "", "", "",
-                           {{"lr", 0.1}, {"eps", 0}},
-                           {},
-                           with({{"lr", 1e-3},
-                                 {"eps", 1e-7},
-                                 {"eps_inside_sqrt", 1},
-                                 {"initial_accumulator_value", 0.1}},
-                                keras_decay)}),
+      row<rules::Adagrad>(
+          {"adagrad",
+           "per-parameter rate from the sum of squared gradients",
+           "",
+           "",
+           "",
+           {{"lr", 0.1}, {"eps", 0}},
+           {},
+           with({{"lr", 1e-3}, {"eps", 1e-7}, {"eps_inside_sqrt", 1}, {"initial_accumulator_value", 0.1}},
+                keras_decay)}),
       row<rules::RmsProp>(
-          {"rmsprop", "per-parameter rate from a moving average of squared gradients", "beta", "", "",
+          {"rmsprop",
+           "per-parameter rate from a moving average of squared gradients",
+           "beta",
+           "",
+           "",
            {{"lr", 0.1}, {"beta", 0.9}, {"eps", 0}},
            {},
            with({{"lr", 1e-3}, {"beta", 0.9}, {"eps", 1e-7}, {"eps_inside_sqrt", 1}, {"lr_in_buffer", 1}},
                 keras_decay)}),
-      row<rules::Adam>({"adam", "momentum and RMSProp, both bias-corrected", "", "beta1", "beta2", adam_seed, {},
-                        adam_keras}),
-      row<rules::Adam>({"adamw", "Adam with decoupled weight decay", "", "beta1", "beta2",
+      row<rules::Adam>(
+          {"adam", "momentum and RMSProp, both bias-corrected", "", "beta1", "beta2", adam_seed, {}, adam_keras}),
+      row<rules::Adam>({"adamw",
+                        "Adam with decoupled weight decay",
+                        "",
+                        "beta1",
+                        "beta2",
                         with(adam_seed, {{"decoupled_weight_decay", 1}, {"weight_decay", 1e-2}}),
                         {{"decoupled_weight_decay", 1}, {"weight_decay", 1e-2}},
                         with(adam_keras, {{"weight_decay", 0.004}})}),
-      row<rules::Adam>({"amsgrad", "Adam dividing by the largest second moment so far", "", "beta1", "beta2",
-                        with(adam_seed, {{"amsgrad", 1}}), {{"amsgrad", 1}}, with(adam_keras, {{"amsgrad", 1}})}),
-      row<rules::Adamax>({"adamax", "Adam with the infinity norm for the second moment", "", "beta1", "beta2",
+      row<rules::Adam>({"amsgrad",
+                        "Adam dividing by the largest second moment so far",
+                        "",
+                        "beta1",
+                        "beta2",
+                        with(adam_seed, {{"amsgrad", 1}}),
+                        {{"amsgrad", 1}},
+                        with(adam_keras, {{"amsgrad", 1}})}),
+      row<rules::Adamax>({"adamax",
+                          "Adam with the infinity norm for the second moment",
+                          "",
+                          "beta1",
+                          "beta2",
                           {{"eps", 0}},  // the paper's Algorithm 2 has no ε
                           {},
                           with({{"lr", 1e-3}, {"eps", 1e-7}, {"eps_inside_max", 0}}, keras_decay)}),
       // Keras's μ_t = β1·(1 − 0.5·0.96^t): ψ = 1 (keras/src/optimizers/nadam.py).
-      row<rules::NAdam>({"nadam", "Adam with Nesterov momentum", "", "beta1", "beta2", {}, {},
+      row<rules::NAdam>({"nadam",
+                         "Adam with Nesterov momentum",
+                         "",
+                         "beta1",
+                         "beta2",
+                         {},
+                         {},
                          with({{"lr", 1e-3}, {"eps", 1e-7}, {"momentum_decay", 1}}, keras_decay)}),
       // Keras 3 has no RAdam: its keras convention is the paper's (and torch's) defaults.
       row<rules::RAdam>({"radam", "Adam with its adaptive rate rectified, and off while its variance is intractable",
                          "", "beta1", "beta2"}),
-      row<rules::Adadelta>({"adadelta", "steps sized by the running RMS of past steps over that of gradients", "rho",
-                            "", "",
+      row<rules::Adadelta>({"adadelta",
+                            "steps sized by the running RMS of past steps over that of gradients",
+                            "rho",
+                            "",
+                            "",
                             {{"rho", 0.95}},  // the paper's ρ and ε
                             {},
                             with({{"lr", 1e-3}, {"rho", 0.95}, {"eps", 1e-7}}, keras_decay)}),
-      row<rules::Lion>({"lion", "the sign of an interpolation of momentum and gradient", "", "beta1", "beta2", {}, {},
+      row<rules::Lion>({"lion",
+                        "the sign of an interpolation of momentum and gradient",
+                        "",
+                        "beta1",
+                        "beta2",
+                        {},
+                        {},
                         {{"lr", 1e-3}}}),
       // LAMB: the paper's λ = 0.01 inside the trust ratio; Keras: none there, its decay decoupled.
-      row<rules::Lamb>({"lamb", "Adam's step scaled per tensor by the trust ratio ||w||/||r||", "", "beta1", "beta2",
-                        {}, {}, with({{"trust_decay", 0}, {"eps", 1e-7}}, keras_decay)}),
+      row<rules::Lamb>({"lamb",
+                        "Adam's step scaled per tensor by the trust ratio ||w||/||r||",
+                        "",
+                        "beta1",
+                        "beta2",
+                        {},
+                        {},
+                        with({{"trust_decay", 0}, {"eps", 1e-7}}, keras_decay)}),
   };
 }
 
@@ -247,9 +297,8 @@ std::string registry_json() {
     o["name"] = info.name;
     o["rule"] = info.rule;
     o["summary"] = info.summary;
-    o["tutorial"] = {{"beta", name_or_null(info.beta)},
-                     {"beta1", name_or_null(info.beta1)},
-                     {"beta2", name_or_null(info.beta2)}};
+    o["tutorial"] = {
+        {"beta", name_or_null(info.beta)}, {"beta1", name_or_null(info.beta1)}, {"beta2", name_or_null(info.beta2)}};
     o["options"] = json::array();
     for (const OptionSpec& s : info.options) {
       json x;

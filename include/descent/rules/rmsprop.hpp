@@ -29,7 +29,8 @@ struct RmsPropOptions : Common {
     f("eps_inside_sqrt", eps_inside_sqrt, boolean, "ε inside the root, sqrt(V_t + ε) (Keras), not sqrt(V_t) + ε");
     f("centered", centered, boolean, "divide by the variance V_t − ḡ_t², not V_t");
     f("momentum", momentum, unit_interval_open_right(), "μ: a momentum buffer over the normalized steps");
-    f("lr_in_buffer", lr_in_buffer, boolean, "the momentum buffer holds lr·g/sqrt(V) (Keras); needs momentum > 0 to matter");
+    f("lr_in_buffer", lr_in_buffer, boolean,
+      "the momentum buffer holds lr·g/sqrt(V) (Keras); needs momentum > 0 to matter");
   }
 
   std::string_view moot(std::string_view option) const {

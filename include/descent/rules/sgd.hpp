@@ -34,8 +34,8 @@ struct SgdOptions : Common {
   // Nesterov asks for a look-ahead along a momentum it does not have: a contradiction.
   void check(std::string_view rule) const {
     if (nesterov && momentum <= 0)
-      throw OptionError(std::string(rule) + ": option nesterov needs momentum > 0 (momentum = " +
-                        format_number(momentum) + ")");
+      throw OptionError(std::string(rule) +
+                        ": option nesterov needs momentum > 0 (momentum = " + format_number(momentum) + ")");
     if (nesterov && dampening != 0)
       throw OptionError(std::string(rule) + ": options nesterov and dampening = " + format_number(dampening) +
                         " exclude each other (Nesterov needs dampening = 0)");
@@ -50,7 +50,7 @@ struct SgdOptions : Common {
     return Common::moot(option);
   }
 
-  static SgdOptions preset(Convention c) { return preset_of<SgdOptions>("sgd", c); }           // plain SGD
+  static SgdOptions preset(Convention c) { return preset_of<SgdOptions>("sgd", c); }  // plain SGD
   static SgdOptions momentum_preset(Convention c) { return preset_of<SgdOptions>("sgdm", c); }
   static SgdOptions nesterov_preset(Convention c) { return preset_of<SgdOptions>("nesterov", c); }
 };
