@@ -67,6 +67,8 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
   int n = 1;
 #ifdef _OPENMP
   n = threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;  // one thread without OpenMP (DESCENT_OPENMP=OFF)
 #endif
   n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(total / min_share, 1)));
   if (n == 1) {

@@ -24,6 +24,8 @@ const std::vector<double>& sum_chunks(SumBuffers& buf, const std::vector<std::si
   int n = 1;
 #ifdef _OPENMP
   n = threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;  // one thread without OpenMP (DESCENT_OPENMP=OFF)
 #endif
   n = int(std::min<std::size_t>(std::size_t(std::max(n, 1)), std::max<std::size_t>(chunks.size(), 1)));
   const long count = long(chunks.size());

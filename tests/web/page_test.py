@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The playground page in headless Chromium (Debian's chromium and chromedriver, driven by
 selenium from PyPI): it loads with no console error, the lr slider changes the drawn path, a
-click on the plot moves the start point, the explain rows match the native `descent explain`
-for that step bit for bit, and a share link restores the settings. It measures how long a
+click on the plot (or an arrow key) moves the start point, the explain rows match the native
+`descent explain` for that step bit for bit, the CSV download holds the paths, and a share link
+restores the settings. It measures how long a
 slider move takes to re-run and redraw five optimizers × 500 steps (reported, not asserted) and
 saves screenshots (wide and narrow).
 
@@ -121,6 +122,30 @@ def test_click(page):
     check("every path starts at the new start point", all(r["x"][:2] == start for r in page.runs()))
 
 
+def test_keyboard(page):
+    before = page.start()
+    page.d.find_element(By.ID, "plot").send_keys(Keys.ARROW_RIGHT)
+    xlo, xhi = page.js("return window.descentPage.api.functions().find(f => f.name === window.descentPage.state.function).window")[:2]
+    after = page.start()
+    check("the arrow keys on the focused plot move the start point", after[0] > before[0] and after[1] == before[1]
+          and abs(after[0] - before[0] - (xhi - xlo) / 50) < 1e-12, f"{before} -> {after}")
+
+
+def test_csv(page):
+    page.d.find_element(By.ID, "csv").click()
+    text = page.d.execute_async_script("""const done = arguments[arguments.length - 1];
+        fetch(document.getElementById('csv').href).then(r => r.text()).then(done);""")
+    lines = text.strip().split("\n")
+    runs = page.runs()
+    rows = [line.split(",") for line in lines[1:]]
+    adam = [r for r in rows if r[2] == "adam"]
+    run = next(r for r in runs if r["optimizer"] == "adam")
+    check("the CSV has every point of every path", len(rows) == sum(len(r["x"]) // 2 for r in runs),
+          f"{len(rows)} rows")
+    check("the CSV's adam rows are its path", [float(r[5]) for r in adam] == run["x"][0::2]
+          and [float(r[6]) for r in adam] == run["x"][1::2])
+
+
 def test_explain(page, cli, t):
     page.js(f"const s = document.getElementById('shown'); s.value = {t}; s.dispatchEvent(new Event('input'))")
     start, runs = page.start(), page.runs()
@@ -205,7 +230,9 @@ def main():
             check("the page loads with no console error", not page.console_errors(), str(page.console_errors()))
             test_lr_slider(page)
             test_click(page)
+            test_keyboard(page)
             test_explain(page, a.cli, 7)
+            test_csv(page)
             Path(a.out).mkdir(parents=True, exist_ok=True)
             page.js("const s = document.getElementById('shown'); s.value = s.max; s.dispatchEvent(new Event('input'))")
             driver.set_window_size(1280, 1500)

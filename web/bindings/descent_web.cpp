@@ -137,7 +137,7 @@ json run_one(const TestFunction& f, const std::vector<double>& start, std::int64
     const MinimizeResult r = minimize<double>(Objective<double>(f), x, make, {.max_steps = steps}, {&record});
     run["steps"] = r.steps;
   } catch (const NonFiniteError& e) {
-    if (e.step() == 0) throw;
+    if (e.step() == 0) throw Error(std::string(f.name()) + ": " + e.what());  // the start is the problem
     diverged_at = e.step();  // an overshoot until f overflowed: a result to show
     run["steps"] = e.step();
   }
