@@ -87,7 +87,7 @@ TEST(FamilyExplain, FlagsAreNamedAsTyped) {
   EXPECT_EQ(beta.out, "descent: error: --beta 1.5: sgdm: option momentum = 1.5 is out of range [0, 1)\n");
   const Result twice = cli("explain sgdm --grads 1 --beta 0.5 --momentum 0.6");
   EXPECT_EQ(twice.status, 2);
-  EXPECT_EQ(twice.out, "descent: error: --beta 0.5 and --momentum 0.6 both set momentum\n");
+  EXPECT_EQ(twice.out, "descent: error: --momentum 0.6 and --beta 0.5 both set momentum\n");
   const Result moot = cli("explain sgd --grads 1 --dampening 0.5");
   EXPECT_EQ(moot.status, 2);
   EXPECT_EQ(moot.out, "descent: error: sgd: option dampening = 0.5 has no effect with momentum = 0\n");
@@ -119,6 +119,10 @@ TEST(FamilyExplain, DivergingSaysAtWhichStep) {
   EXPECT_NE(r.out.find("descent: error: sgd diverged at step 1"), std::string::npos) << r.out;
   const Result empty = cli("explain sgd --grads ''");
   EXPECT_EQ(empty.status, 2) << empty.out;
+  EXPECT_EQ(empty.out, "descent: error: --grads: give at least one gradient, e.g. --grads 0.5,-0.2\n");
+  const Result hole = cli("explain sgd --grads 1,,2");
+  EXPECT_EQ(hole.status, 2) << hole.out;
+  EXPECT_EQ(hole.out, "descent: error: --grads '1,,2': value 2 is empty\n");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,7 @@ namespace {
 
 struct ExplainArgs {
   const OptimizerInfo* info = nullptr;
-  std::vector<std::string> grads;  // as typed: "" and "1,,2" are errors, not zeros
+  std::string grads;  // as typed: "" and "1,,2" are errors, not zeros
   double w0 = 1.0;
   std::string convention = "seed";
   std::string format = "table";
@@ -53,17 +54,20 @@ Overrides overrides_of(const ExplainArgs& a) {
   return out;
 }
 
-std::vector<double> gradients(const std::vector<std::string>& texts) {
-  if (texts.empty() || (texts.size() == 1 && texts[0].empty()))
-    throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
+std::vector<double> gradients(const std::string& text) {
+  if (text.empty()) throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
   std::vector<double> out;
-  for (std::size_t i = 0; i < texts.size(); ++i) {
+  for (std::size_t at = 0, i = 1;; ++i) {
+    const std::size_t end = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, end - at);
     double x = 0;
-    if (!detail::parse_double(texts[i], x))
-      throw OptionError(fmt::format("--grads: value {} ('{}') is not a number", i + 1, texts[i]));
+    if (!detail::parse_double(item, x))
+      throw OptionError(item.empty() ? fmt::format("--grads '{}': value {} is empty", text, i)
+                                     : fmt::format("--grads '{}': value {} ('{}') is not a number", text, i, item));
     out.push_back(x);
+    if (end == text.size()) return out;
+    at = end + 1;
   }
-  return out;
 }
 
 void run(const ExplainArgs& a) {

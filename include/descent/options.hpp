@@ -154,10 +154,13 @@ const std::vector<std::pair<std::string_view, double>>& preset_values(std::strin
 template <class Options>
 Options preset_of(std::string_view optimizer, Convention c) {
   Options o;
-  for (const auto& [name, value] : preset_values(optimizer, c))
+  for (const auto& preset : preset_values(optimizer, c)) {
+    const std::string_view name = preset.first;  // not a structured binding: lambdas capture it (clang < 16)
+    const double value = preset.second;
     o.fields([&](std::string_view field, auto& x, const Range&, std::string_view) {
       if (field == name) x = static_cast<std::decay_t<decltype(x)>>(value);
     });
+  }
   return o;
 }
 

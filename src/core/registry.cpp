@@ -42,7 +42,9 @@ struct Row {
 
 template <class Options>
 void apply(std::string_view optimizer, Options& o, const Values& values) {
-  for (const auto& [name, value] : values) {
+  for (const auto& v : values) {
+    const std::string_view name = v.first;  // not a structured binding: lambdas capture it (clang < 16)
+    const double value = v.second;
     bool found = false;
     o.fields([&](std::string_view field, auto& x, const Range&, std::string_view) {
       if (field != name) return;
