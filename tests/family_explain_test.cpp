@@ -120,9 +120,9 @@ TEST(FamilyExplain, DivergingSaysAtWhichStep) {
   const Result empty = cli("explain sgd --grads ''");
   EXPECT_EQ(empty.status, 2) << empty.out;
   EXPECT_EQ(empty.out, "descent: error: --grads: give at least one gradient, e.g. --grads 0.5,-0.2\n");
-  const Result hole = cli("explain sgd --grads 1,,2");
-  EXPECT_EQ(hole.status, 2) << hole.out;
-  EXPECT_EQ(hole.out, "descent: error: --grads '1,,2': value 2 is empty\n");
+  const Result word = cli("explain sgd --grads 1,x");
+  EXPECT_EQ(word.status, 2) << word.out;
+  EXPECT_EQ(word.out, "descent: error: --grads '1,x': value 2 ('x') is not a number\n");
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 
 struct ExplainArgs {
   const OptimizerInfo* info = nullptr;
-  std::string grads;  // as typed: "" and "1,,2" are errors, not zeros
+  std::vector<std::string> grads;  // as typed: "" and "1,,2" are errors, not zeros
   double w0 = 1.0;
   std::string convention = "seed";
   std::string format = "table";
@@ -54,7 +54,9 @@ Overrides overrides_of(const ExplainArgs& a) {
   return out;
 }
 
-std::vector<double> gradients(const std::string& text) {
+std::vector<double> gradients(const std::vector<std::string>& items) {
+  std::string text;
+  for (std::size_t i = 0; i < items.size(); ++i) text += (i ? "," : "") + items[i];
   if (text.empty()) throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
   std::vector<double> out;
   for (std::size_t at = 0, i = 1;; ++i) {
