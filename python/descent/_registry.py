@@ -17,7 +17,7 @@ def class_name(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def optimizers() -> tuple:
-    """Every optimizer of the registry: name, summary, formula, the tutorial's beta names."""
+    """Every optimizer of the registry: name, rule, summary, the tutorial's beta names."""
     return tuple(_core.optimizers())
 
 

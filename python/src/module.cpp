@@ -206,12 +206,14 @@ NB_MODULE(_core, m) {
     for (const auto& i : descent::optimizers())
       out.append(dict_of({{"name", nb::cast(std::string(i.name))},
                           {"summary", nb::cast(std::string(i.summary))},
-                          {"formula", nb::cast(std::string(i.formula))},
+                          {"rule", nb::cast(std::string(i.rule))},
                           {"beta", nb::cast(std::string(i.beta))},
                           {"beta1", nb::cast(std::string(i.beta1))},
                           {"beta2", nb::cast(std::string(i.beta2))}}));
     return out;
   });
+  // The whole registry (options, ranges, each convention's defaults, slots): descent::registry_json().
+  m.def("registry_json", [] { return descent::registry_json(); });
 
   nb::class_<PyOptimizer>(m, "Optimizer")
       .def(nb::init<const std::string&, std::vector<Param>, const std::string&,
