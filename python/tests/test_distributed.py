@@ -58,6 +58,11 @@ def worker(rank, port, mode, out):
     if rank == 0:
         state = opt.state_dict() if mode == "zero" else None
         torch.save({"weights": [p.detach().clone() for p in net.module.parameters()], "state": state}, out)
+    # Neither rank tears down gloo while the other may still talk to it: a rank that left early
+    # aborted the other's gloo worker thread now and then ("terminate called without an active
+    # exception").
+    dist.barrier()
+    del opt, net
     dist.destroy_process_group()
 
 
