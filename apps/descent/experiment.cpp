@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "descent/atomic_file.hpp"
 #include "descent/checkpoint.hpp"
 #include "descent/error.hpp"
 #include "descent/lab/dataset.hpp"
@@ -747,13 +748,13 @@ void run_lab(const LabArgs& in) {
   }
 
   // 5. Outputs, each written whole.
-  write_atomic(out / "metrics.csv", metrics_csv(o.runs));
-  write_atomic(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
+  write_atomically(out / "metrics.csv", metrics_csv(o.runs));
+  write_atomically(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
   if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
     std::string text = "{";
     for (const auto& [name, value] : o.final_params.items())
       text += (text.size() > 1 ? ",\n " : "\n ") + json(name).dump() + ": " + value.dump();
-    write_atomic(a.dump_params, text + "\n}\n");
+    write_atomically(a.dump_params, text + "\n}\n");
   }
   const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
   if (!a.quiet) {

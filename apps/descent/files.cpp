@@ -31,23 +31,4 @@ fs::path temporary_name(const fs::path& path) {
   return path.parent_path() / fmt::format(".{}.tmp{}", path.filename().string(), ::getpid());
 }
 
-void write_atomic(const fs::path& path, std::string_view text) {
-  const fs::path tmp = temporary_name(path);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error(fmt::format("{}: cannot write: {}", tmp.string(), std::strerror(errno)));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int saved = errno;
-  std::fclose(f);
-  if (!written || !flushed) {
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("{}: write failed: {}", path.string(), std::strerror(saved)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("{}: cannot rename into place: {}", path.string(), std::strerror(e)));
-  }
-}
-
 }  // namespace descent::cli

@@ -1,7 +1,6 @@
 #pragma once
-// Output files of the CLI. Every file is written whole or not at all: the text goes to a
-// temporary file beside the target, then one rename() puts it in place, so a crash or an
-// error never leaves a half-written output behind.
+// Output directories of the CLI. Its files are written whole or not at all, through the
+// library's one atomic writer (descent/atomic_file.hpp).
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,10 +11,7 @@ namespace descent::cli {
 // and removed). Throws descent::Error naming `flag` and the reason, before any work starts.
 void prepare_output_dir(const std::filesystem::path& dir, std::string_view flag);
 
-// Writes `text` to `path` through a temporary file and a rename. Throws descent::Error.
-void write_atomic(const std::filesystem::path& path, std::string_view text);
-
-// The name write_atomic and render() use for a file before it is renamed into place.
+// The name render() uses for a file before it is renamed into place.
 std::filesystem::path temporary_name(const std::filesystem::path& path);
 
 }  // namespace descent::cli

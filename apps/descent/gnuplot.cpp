@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "descent/atomic_file.hpp"
 #include "descent/error.hpp"
 #include "files.hpp"
 
@@ -96,7 +97,7 @@ fs::path find_gnuplot() {
 }
 
 bool render_plots(const fs::path& dir, std::string_view script, const std::vector<Plot>& plots, bool draw) {
-  write_atomic(dir / script, script_text(plots));
+  write_atomically(dir / script, script_text(plots));
   if (!draw) return false;
   const fs::path gnuplot = find_gnuplot();
   if (gnuplot.empty()) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "descent/atomic_file.hpp"
 #include "descent/error.hpp"
 #include "files.hpp"
 #include "gnuplot.hpp"
@@ -56,7 +57,7 @@ void write_trajectories(const fs::path& dir, const TestFunction& f, const std::v
       for (double xi : r.points[s]) text += fmt::format(",{:.17g}", xi);
       text += fmt::format(",{:.17g}\n", r.values[s]);
     }
-    write_atomic(dir / fmt::format("{}_{}.csv", f.name(), r.optimizer), text);
+    write_atomically(dir / fmt::format("{}_{}.csv", f.name(), r.optimizer), text);
   }
 }
 
@@ -186,7 +187,7 @@ std::vector<fs::path> plot_paths(const fs::path& dir, const TestFunction& f, con
 
   // The script is a temporary file: the pictures are the outputs.
   const fs::path script = temporary_name(dir / "plot.gp");
-  write_atomic(script, gp.str());
+  write_atomically(script, gp.str());
   try {
     run_gnuplot(find_gnuplot(), dir, script.filename().string(), outputs);
   } catch (...) {
