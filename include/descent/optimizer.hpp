@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "descent/detail/reduce.hpp"
 #include "descent/options.hpp"
 #include "descent/param.hpp"
 #include "descent/rules/rule.hpp"
@@ -125,6 +124,8 @@ class Optimizer {
   void set_sums_hook(SumsHook hook) { sums_hook_ = std::move(hook); }
 
  protected:
+  // The driver's (detail/driver.hpp) half: parameters join, gradients are admitted, state is
+  // matched; the data stays private to this class.
   void add_params(std::vector<Param> params, std::size_t group);
   // Applies the non-finite policy before a step: throws (error), returns false (skip: the step
   // must not happen), or prepares cleaned copies of the bad gradients (zero).
@@ -139,6 +140,16 @@ class Optimizer {
   // shape and slot sizes; returns, for each of params(), its index in state.params.
   std::vector<std::size_t> match_state(const OptimizerState& state) const;
 
+  std::size_t group_index(std::size_t param) const { return group_of_[param]; }  // unchecked group_of
+  const std::vector<std::size_t>& offsets() const { return offsets_; }           // prefix sums of parameter sizes
+  bool reference() const { return reference_; }
+  int pass_threads() const { return reference_ ? 1 : threads_; }  // for one pass over the elements
+  const std::vector<double>& grad_scales() const { return grad_scale_; }
+  void clear_grad_scales() { grad_scale_.clear(); }
+  const SumsHook& sums_hook() const { return sums_hook_; }
+  void set_skipped_steps(std::int64_t n) { skipped_steps_ = n; }
+
+ private:
   std::vector<Param> params_;
   std::vector<std::size_t> group_of_;
   std::vector<std::size_t> offsets_{0};  // prefix sums of parameter sizes, for splitting work
@@ -153,23 +164,6 @@ class Optimizer {
   SumsHook sums_hook_;
 };
 
-namespace detail {
-class Buffer {  // 64-byte aligned, zero-initialized storage for one state slot
- public:
-  Buffer() = default;
-  Buffer(std::size_t bytes);
-  void* data() { return ptr_.get(); }
-  const void* data() const { return ptr_.get(); }
-  explicit operator bool() const { return bool(ptr_); }
-
- private:
-  struct Free {
-    void operator()(void* p) const;
-  };
-  std::unique_ptr<void, Free> ptr_;
-};
-}  // namespace detail
-
 template <class Rule>
 class RuleOptimizer final : public Optimizer {
  public:
@@ -177,6 +171,9 @@ class RuleOptimizer final : public Optimizer {
   static constexpr std::size_t slot_count = Rule::slot_names.size();
 
   explicit RuleOptimizer(std::vector<Param> params, Options options = {});
+  RuleOptimizer(RuleOptimizer&&) noexcept;
+  RuleOptimizer& operator=(RuleOptimizer&&) noexcept;
+  ~RuleOptimizer() override;
   // A new group with its own options (any option may differ from the other groups').
   void add_group(std::vector<Param> params, Options options);
   void add_group_like(std::vector<Param> params, std::size_t like = 0) override {
@@ -210,21 +207,12 @@ class RuleOptimizer final : public Optimizer {
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);
 
-  std::vector<Group> groups_;
-  std::vector<std::array<detail::Buffer, slot_count>> state_;  // per parameter, per slot
-  // Per-step scalars of every group, refreshed at the start of each step.
-  struct Prepared {
-    rules::Prelude<float> prelude32;
-    rules::Prelude<double> prelude64;
-    typename Rule::template Step<float> step32{};
-    typename Rule::template Step<double> step64{};
-  };
-  std::vector<Prepared> prepared_;
-  // Rules that need per-tensor sums (detail/driver.hpp, NeedsSums) get one Step per parameter.
-  std::vector<typename Rule::template Step<float>> tensor32_;
-  std::vector<typename Rule::template Step<double>> tensor64_;
-  detail::SumBuffers sum_buffers_;  // the per-tensor sums' workspace, reused every step
   void prepare_tensors();
+
+  std::vector<Group> groups_;
+  // The state slots and each step's workspace, defined with the step (detail/driver.hpp).
+  struct Storage;
+  std::unique_ptr<Storage> storage_;
 };
 
 }  // namespace descent

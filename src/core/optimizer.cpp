@@ -6,6 +6,7 @@
 #include <new>
 #include <set>
 
+#include "descent/detail/buffer.hpp"
 #include "descent/detail/threads.hpp"
 
 #ifdef _OPENMP

@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "descent/detail/buffer.hpp"
 #include "descent/detail/kernel.hpp"
 #include "descent/detail/reduce.hpp"
 #include "descent/optimizer.hpp"
@@ -66,36 +69,59 @@ void block_terms(const rules::Prelude<T>& prelude, const typename Rule::template
 }  // namespace detail
 
 template <class Rule>
-RuleOptimizer<Rule>::RuleOptimizer(std::vector<Param> params, Options options) {
+struct RuleOptimizer<Rule>::Storage {
+  std::vector<std::array<detail::Buffer, slot_count>> state;  // per parameter, per slot
+  // Per-step scalars of every group, refreshed at the start of each step.
+  struct Prepared {
+    rules::Prelude<float> prelude32;
+    rules::Prelude<double> prelude64;
+    typename Rule::template Step<float> step32{};
+    typename Rule::template Step<double> step64{};
+  };
+  std::vector<Prepared> prepared;
+  // Rules that need per-tensor sums (NeedsSums) get one Step per parameter.
+  std::vector<typename Rule::template Step<float>> tensor32;
+  std::vector<typename Rule::template Step<double>> tensor64;
+  detail::SumBuffers sum_buffers;  // the per-tensor sums' workspace, reused every step
+};
+
+template <class Rule>
+RuleOptimizer<Rule>::RuleOptimizer(std::vector<Param> params, Options options) : storage_(std::make_unique<Storage>()) {
   add_group(std::move(params), std::move(options));
 }
+template <class Rule>
+RuleOptimizer<Rule>::RuleOptimizer(RuleOptimizer&&) noexcept = default;
+template <class Rule>
+RuleOptimizer<Rule>& RuleOptimizer<Rule>::operator=(RuleOptimizer&&) noexcept = default;
+template <class Rule>
+RuleOptimizer<Rule>::~RuleOptimizer() = default;
 
 template <class Rule>
 void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) {
   validate(Rule::name, options);
-  const std::size_t first = params_.size();
+  const std::size_t first = this->params().size();
   const double lr0 = options.lr;
   groups_.push_back({std::move(options), 0, 0, lr0});
-  prepared_.emplace_back();
+  storage_->prepared.emplace_back();
   try {
     add_params(std::move(params), groups_.size() - 1);
   } catch (...) {
     groups_.pop_back();
-    prepared_.pop_back();
+    storage_->prepared.pop_back();
     throw;
   }
   groups_.back().slots = Rule::slots(groups_.back().options);
-  state_.resize(params_.size());
-  for (std::size_t i = first; i < params_.size(); ++i) allocate(i);
+  storage_->state.resize(this->params().size());
+  for (std::size_t i = first; i < this->params().size(); ++i) allocate(i);
 }
 
 template <class Rule>
 void RuleOptimizer<Rule>::allocate(std::size_t param) {
-  const Param& p = params_[param];
-  const Group& gr = groups_[group_of_[param]];
+  const Param& p = params()[param];
+  const Group& gr = groups_[group_index(param)];
   const std::size_t width = p.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
   for (std::size_t j = 0; j < slot_count; ++j) {
-    auto& buf = state_[param][j];
+    auto& buf = storage_->state[param][j];
     if (!rules::has(gr.slots, int(j))) {
       buf = detail::Buffer();
       continue;
@@ -120,8 +146,8 @@ void RuleOptimizer<Rule>::set_options(Options options, std::size_t group) {
   gr.options = std::move(options);
   gr.lr0 = gr.options.lr;
   gr.slots = Rule::slots(gr.options);
-  for (std::size_t i = 0; i < params_.size(); ++i)
-    if (group_of_[i] == group) allocate(i);
+  for (std::size_t i = 0; i < params().size(); ++i)
+    if (group_index(i) == group) allocate(i);
 }
 
 template <class Rule>
@@ -134,10 +160,10 @@ void RuleOptimizer<Rule>::set_lr(double lr, std::size_t group) {
 
 template <class Rule>
 SlotView RuleOptimizer<Rule>::state(std::size_t param, std::string_view slot) const {
-  const Param& p = params_.at(param);
+  const Param& p = params().at(param);
   for (std::size_t j = 0; j < slot_count; ++j) {
     if (Rule::slot_names[j] != slot) continue;
-    const auto& buf = state_[param][j];
+    const auto& buf = storage_->state[param][j];
     return {Rule::slot_names[j], p.dtype(), buf ? buf.data() : nullptr, p.size()};
   }
   throw Error(std::string(Rule::name) + " has no state slot '" + std::string(slot) + "'");
@@ -164,20 +190,20 @@ template <class Rule>
 OptimizerState RuleOptimizer<Rule>::export_state() const {
   OptimizerState s;
   s.optimizer = Rule::name;
-  s.skipped_steps = skipped_steps_;
+  s.skipped_steps = skipped_steps();
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     OptimizerState::Group& out = s.groups.emplace_back();
     out.t = groups_[g].t;
     for (const OptionValue& o : option_values(g)) out.options.emplace_back(o.name, o.value);
   }
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Param& p = params_[i];
+  for (std::size_t i = 0; i < params().size(); ++i) {
+    const Param& p = params()[i];
     OptimizerState::Param& out = s.params.emplace_back();
-    out = {p.name(), group_of_[i], p.dtype(), p.shape(), {}};
+    out = {p.name(), group_index(i), p.dtype(), p.shape(), {}};
     const std::size_t bytes = p.size() * (p.dtype() == DType::f32 ? sizeof(float) : sizeof(double));
     for (std::size_t j = 0; j < slot_count; ++j) {
-      if (!state_[i][j]) continue;
-      const auto* data = static_cast<const unsigned char*>(state_[i][j].data());
+      if (!storage_->state[i][j]) continue;
+      const auto* data = static_cast<const unsigned char*>(storage_->state[i][j].data());
       out.slots.push_back({std::string(Rule::slot_names[j]), std::vector<unsigned char>(data, data + bytes)});
     }
   }
@@ -191,8 +217,11 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
   const std::vector<std::size_t> order = match_state(s);  // names, groups, shapes, dtypes, slot sizes
   std::vector<Group> groups = groups_;
   for (std::size_t g = 0; g < groups.size(); ++g) {
+    // An option the file does not name was added after it was written: it keeps this
+    // optimizer's value, which is its convention's preset (the file's convention, when the
+    // optimizer is rebuilt the way the run was declared). Unknown and repeated names are errors.
     Options o = groups[g].options;
-    std::size_t matched = 0;
+    std::vector<std::string_view> seen;
     for (const auto& option : s.groups[g].options) {
       const std::string& name = option.first;  // not a structured binding: lambdas capture it (clang < 16)
       const double value = option.second;
@@ -209,13 +238,10 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
       });
       if (!found)
         throw Error(std::string(Rule::name) + ": unknown option '" + name + "' in group " + std::to_string(g));
-      ++matched;
+      if (std::find(seen.begin(), seen.end(), std::string_view(name)) != seen.end())
+        throw Error(std::string(Rule::name) + ": option '" + name + "' appears twice in group " + std::to_string(g));
+      seen.push_back(name);
     }
-    std::size_t fields = 0;
-    o.fields([&](std::string_view, auto&, const Range&, std::string_view) { ++fields; });
-    if (matched != fields)
-      throw Error(std::string(Rule::name) + ": group " + std::to_string(g) + " has " + std::to_string(matched) +
-                  " options, expected " + std::to_string(fields) + " (each once)");
     validate(Rule::name, o);
     if (Rule::slots(o) != groups[g].slots)
       throw Error(std::string(Rule::name) + ": group " + std::to_string(g) +
@@ -224,10 +250,10 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
     groups[g].options = std::move(o);
     groups[g].t = s.groups[g].t;
   }
-  std::vector<std::array<detail::Buffer, slot_count>> state(params_.size());
-  for (std::size_t i = 0; i < params_.size(); ++i) {
+  std::vector<std::array<detail::Buffer, slot_count>> state(params().size());
+  for (std::size_t i = 0; i < params().size(); ++i) {
     const OptimizerState::Param& from = s.params[order[i]];
-    const rules::Slots keep = groups[group_of_[i]].slots;
+    const rules::Slots keep = groups[group_index(i)].slots;
     std::size_t kept = 0;
     for (std::size_t j = 0; j < slot_count; ++j) kept += rules::has(keep, int(j));
     if (from.slots.size() != kept)
@@ -244,8 +270,8 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
     }
   }
   groups_.swap(groups);
-  state_.swap(state);
-  skipped_steps_ = s.skipped_steps;
+  storage_->state.swap(state);
+  set_skipped_steps(s.skipped_steps);
 }
 
 template <class T, class Options>
@@ -269,7 +295,7 @@ void RuleOptimizer<Rule>::step() {
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     Group& gr = groups_[i];
     ++gr.t;
-    Prepared& pr = prepared_[i];
+    typename Storage::Prepared& pr = storage_->prepared[i];
     pr.prelude32 = prelude<float>(gr.options, gr.lr0);
     pr.prelude64 = prelude<double>(gr.options, gr.lr0);
     pr.step32 = Rule::template prepare<float>(gr.options, gr.t, gr.options.lr);
@@ -277,12 +303,12 @@ void RuleOptimizer<Rule>::step() {
   }
   if constexpr (NeedsSums<Rule>) prepare_tensors();
   detail::for_each_share(
-      offsets_, reference_ ? 1 : threads_,
+      offsets(), pass_threads(),
       [](void* self, std::size_t param, std::size_t begin, std::size_t end) {
         static_cast<RuleOptimizer*>(self)->run(param, begin, end);
       },
       this);
-  grad_scale_.clear();
+  clear_grad_scales();
 }
 
 template <class Rule>
@@ -292,9 +318,9 @@ void RuleOptimizer<Rule>::prepare_tensors() {
     // One chunk's sums: the same prelude and slots as the update, read-only.
     auto body = [](void* self_, std::size_t param, std::size_t begin, std::size_t end, double* out) {
       auto* self = static_cast<RuleOptimizer*>(self_);
-      const Param& p = self->params_[param];
-      const std::size_t g = self->group_of_[param];
-      const Prepared& pr = self->prepared_[g];
+      const Param& p = self->params()[param];
+      const std::size_t g = self->group_index(param);
+      const auto& pr = self->storage_->prepared[g];
       auto go = [&]<class T>(rules::Prelude<T> prelude, const typename Rule::template Step<T>& k) {
         // Blocks of terms computed in a loop the compiler vectorizes, then added into eight
         // interleaved lanes per sum: a fixed order, set by the chunk alone.
@@ -307,7 +333,8 @@ void RuleOptimizer<Rule>::prepare_tensors() {
           const std::size_t len = std::min(block, end - b);
           const T* src[slot_count];  // a slot the group does not keep reads as zeros
           for (std::size_t j = 0; j < slot_count; ++j)
-            src[j] = self->state_[param][j] ? static_cast<const T*>(self->state_[param][j].data()) + b : zeros;
+            src[j] = self->storage_->state[param][j] ? static_cast<const T*>(self->storage_->state[param][j].data()) + b
+                                                     : zeros;
           const T* w = p.value<T>().data() + b;
           const T* grad = self->template grad_of<T>(param) + b;  // the cleaned copy under NonFinite::zero
           detail::block_terms<Rule, T>(prelude, k, S, w, grad, src, len, terms);
@@ -324,49 +351,49 @@ void RuleOptimizer<Rule>::prepare_tensors() {
         for (std::size_t j = 0; j < width; ++j) out[j] = acc[j];
       };
       if (p.dtype() == DType::f32)
-        go(scaled(pr.prelude32, self->grad_scale_, param), pr.step32);
+        go(scaled(pr.prelude32, self->grad_scales(), param), pr.step32);
       else
-        go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
+        go(scaled(pr.prelude64, self->grad_scales(), param), pr.step64);
     };
-    detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
-    std::vector<double>& sums = sum_buffers_.sums;
-    if (sums_hook_) sums_hook_(sums, width);
-    tensor32_.resize(params_.size());
-    tensor64_.resize(params_.size());
-    for (std::size_t i = 0; i < params_.size(); ++i) {
+    detail::sum_chunks(storage_->sum_buffers, offsets(), pass_threads(), width, body, this);
+    std::vector<double>& sums = storage_->sum_buffers.sums;
+    if (sums_hook()) sums_hook()(sums, width);
+    storage_->tensor32.resize(params().size());
+    storage_->tensor64.resize(params().size());
+    for (std::size_t i = 0; i < params().size(); ++i) {
       std::array<double, width> s;
       for (std::size_t j = 0; j < width; ++j) s[j] = sums[i * width + j];
-      const Prepared& pr = prepared_[group_of_[i]];
-      tensor32_[i] = pr.step32;
-      tensor64_[i] = pr.step64;
-      Rule::finish(tensor32_[i], s);
-      Rule::finish(tensor64_[i], s);
+      const auto& pr = storage_->prepared[group_index(i)];
+      storage_->tensor32[i] = pr.step32;
+      storage_->tensor64[i] = pr.step64;
+      Rule::finish(storage_->tensor32[i], s);
+      Rule::finish(storage_->tensor64[i], s);
     }
   }
 }
 
 template <class Rule>
 void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t end) {
-  const Param& p = params_[param];
-  const std::size_t g = group_of_[param];
-  const Prepared& pr = prepared_[g];
+  const Param& p = params()[param];
+  const std::size_t g = group_index(param);
+  const auto& pr = storage_->prepared[g];
   auto go = [&]<class T>(const rules::Prelude<T>& prelude, const typename Rule::template Step<T>& k) {
     T* slots[slot_count > 0 ? slot_count : 1] = {};
     for (std::size_t j = 0; j < slot_count; ++j)
-      slots[j] = state_[param][j] ? static_cast<T*>(state_[param][j].data()) + begin : nullptr;
-    auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, detail::decays(prelude), reference_);
+      slots[j] = storage_->state[param][j] ? static_cast<T*>(storage_->state[param][j].data()) + begin : nullptr;
+    auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, detail::decays(prelude), reference());
     kernel(prelude, k, p.value<T>().data() + begin, grad_of<T>(param) + begin, slots, end - begin);
   };
   if constexpr (NeedsSums<Rule>) {
     if (p.dtype() == DType::f32)
-      go(scaled(pr.prelude32, grad_scale_, param), tensor32_[param]);
+      go(scaled(pr.prelude32, grad_scales(), param), storage_->tensor32[param]);
     else
-      go(scaled(pr.prelude64, grad_scale_, param), tensor64_[param]);
+      go(scaled(pr.prelude64, grad_scales(), param), storage_->tensor64[param]);
   } else {
     if (p.dtype() == DType::f32)
-      go(scaled(pr.prelude32, grad_scale_, param), pr.step32);
+      go(scaled(pr.prelude32, grad_scales(), param), pr.step32);
     else
-      go(scaled(pr.prelude64, grad_scale_, param), pr.step64);
+      go(scaled(pr.prelude64, grad_scales(), param), pr.step64);
   }
 }
 
