@@ -76,16 +76,15 @@ fuzz-seeds:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target make_seeds
 	$(FUZZ_BUILD)/make_seeds fuzz/corpus/fuzz_checkpoint
 
-# Regenerates tests/golden/*.json and tests/golden/lab/*.json (PyTorch: Debian's python3-torch),
-# and tests/golden/registry/cases.json from the registry of the descent CLI it builds.
+# Regenerates every golden file: runs every tests/**/generate*.py (PyTorch: Debian's
+# python3-torch), so a new generator needs no line here; the registry walk's
+# (tests/golden/registry/cases.json) reads the registry of the descent CLI it builds.
+GOLDEN_GENERATORS = $(filter-out tests/golden/registry/generate.py,$(shell find tests -name 'generate*.py' | sort))
 goldens: $(BUILD)/CMakeCache.txt
 	@scripts/setup.sh torch
 	cmake --build $(BUILD) -j $(JOBS) --target descent_cli
 	/usr/bin/python3 tests/golden/registry/generate.py --descent $(BUILD)/descent
-	/usr/bin/python3 tests/golden/generate.py
-	/usr/bin/python3 tests/golden/lab/generate_step.py
-	/usr/bin/python3 tests/golden/lab/generate_rng.py
-	/usr/bin/python3 tests/golden/lab/generate_numpy_shuffle.py
+	@set -e; for g in $(GOLDEN_GENERATORS); do echo "/usr/bin/python3 $$g"; /usr/bin/python3 $$g; done
 
 # Every C++ file of ours in clang-format's style (.clang-format); CI fails on any difference.
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h')

@@ -1,7 +1,9 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS descent EXPORT descentTargets
+# descent::kernel_flags: the compile options a file that instantiates the driver for its own
+# rule needs (src/CMakeLists.txt).
+install(TARGETS descent descent_kernel_flags EXPORT descentTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -175,4 +175,13 @@ TEST(NoDecay, MatchingParametersDoNotDecay) {
   EXPECT_EQ(b[0], 2.0);
 }
 
+TEST(NoDecayGroups, EveryParameterMatching) {
+  std::vector<double> b{2.0}, gb{1.0};
+  auto opt = descent::make_optimizer("adamw", {descent::Param("bias", std::span(b), std::span(gb))},
+                                     descent::Convention::pytorch, {{"weight_decay", "0.5"}}, {"*"});
+  opt->step();
+  EXPECT_EQ(opt->group_count(), 2u);
+  EXPECT_NEAR(b[0], 2.0 - 1e-3, 1e-9);  // Adam's first step is lr·sign(g); no decay
+}
+
 }  // namespace

@@ -1,4 +1,5 @@
-# Builds and runs both kinds of consumer against this checkout:
+# Builds and runs both kinds of consumer against this checkout, each with a rule of its own
+# (rule_consumer.cpp) besides the library's:
 #   1. cmake --install into a fresh prefix, then find_package(descent CONFIG REQUIRED COMPONENTS lab),
 #      linking descent::descent and descent::lab;
 #   2. add_subdirectory(descent).
@@ -21,8 +22,10 @@ run(${CMAKE_COMMAND} -S ${consumers}/find-package -B ${WORK_DIR}/find-package
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/find-package)
 run(${WORK_DIR}/find-package/consumer)
 run(${WORK_DIR}/find-package/lab_consumer)
+run(${WORK_DIR}/find-package/rule_consumer)
 
 run(${CMAKE_COMMAND} -S ${consumers}/add-subdirectory -B ${WORK_DIR}/add-subdirectory
     -DDESCENT_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/add-subdirectory -j 2)
 run(${WORK_DIR}/add-subdirectory/consumer)
+run(${WORK_DIR}/add-subdirectory/rule_consumer)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden trajectories from torch.optim for tests/golden_test.cpp.
+"""Golden trajectories from torch.optim for tests/rules/*_test.cpp (torch_golden.hpp).
 
 Run with Debian's python3-torch (1.13):  make goldens   (or /usr/bin/python3 tests/golden/generate.py)
 

@@ -106,10 +106,24 @@ function draw() {
   const t = Math.max(1, state.hovered ?? state.shown);
   $('explain-step').textContent = `t = ${t}`;
   renderExplain($('explain'), answer.runs, t);
+  renderLegend(answer.runs);
   $('start').textContent = `(${start.map((x) => Number(x.toPrecision(6))).join(', ')})`;
   $('shown').max = state.steps;
   $('shown').value = state.shown;
   $('shown-value').textContent = ` ${state.shown} / ${state.steps}`;
+}
+
+// Each run's colour, learning rate and f where it is shown.
+function renderLegend(runs) {
+  $('legend').replaceChildren(...runs.map((r) => {
+    const span = document.createElement('span');
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = color(r.optimizer);
+    const t = Math.min(state.shown, r.value.length - 1);
+    span.append(swatch, `${r.optimizer} lr ${Number(r.lr.toPrecision(6))}: f = ${Number(r.value[t].toPrecision(6))}`);
+    return span;
+  }));
 }
 
 // A setting changed: re-run every optimizer and redraw, timed.

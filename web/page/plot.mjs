@@ -156,6 +156,12 @@ export class Plot {
       ctx.moveTo(px - r, py + r); ctx.lineTo(px + r, py - r);
       ctx.stroke();
     }
+    for (const [qx, qy] of this.fn.saddle_points) {  // saddle points: diamonds
+      const [px, py] = this.toPixel(qx, qy), r = 6 * ratio;
+      ctx.beginPath();
+      ctx.moveTo(px, py - r); ctx.lineTo(px + r, py); ctx.lineTo(px, py + r); ctx.lineTo(px - r, py); ctx.closePath();
+      ctx.stroke();
+    }
     const [sx, sy] = this.toPixel(start[0], start[1]);  // the start: a ring
     ctx.beginPath();
     ctx.arc(sx, sy, 6 * ratio, 0, 2 * Math.PI);

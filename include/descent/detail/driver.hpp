@@ -1,7 +1,10 @@
 #pragma once
 // Definitions of RuleOptimizer<Rule>. The library instantiates them for its own rules
 // (src/core/optimizers.cpp, compiled with the flags the kernels need); a user-defined rule includes
-// this header and instantiates RuleOptimizer<MyRule> the same way.
+// this header and instantiates RuleOptimizer<MyRule> the same way, in a file compiled with those
+// flags: CMake target descent::kernel_flags (tests/consumers/rule_consumer.cpp shows both).
+// Without -ffp-contract=off, GCC fuses a·b + c at the x86-64-v3/v4 levels and their results
+// stop matching the scalar reference path.
 #include <algorithm>
 #include <cstring>
 #include <string>

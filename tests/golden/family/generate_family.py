@@ -2,7 +2,7 @@
 """Golden trajectories for the optimizer family, from torch 1.13's own implementations.
 
 Run with the system Python that has torch (/usr/bin/python3 generate_family.py); it rewrites
-optimizers.txt, schedules.txt and clip.txt next to itself. The C++ tests (tests/family_*.cpp)
+optimizers.txt, schedules.txt and clip.txt next to itself. The C++ tests (tests/rules/, family_*.cpp)
 read them. The formats are plain whitespace-separated text (see each writer below) so the tests
 need no parser library. Numbers are printed with 17 significant digits (exact for double).
 """

@@ -279,6 +279,9 @@ def main():
     for spec in registry:
         if spec["name"] not in presets.RULE:
             raise SystemExit("no reference for optimizer %s (add it to presets.py and the references)" % spec["name"])
+        if spec.get("rule") not in (None, presets.RULE[spec["name"]]):
+            raise SystemExit("%s runs rule %s in the registry, %s in docs/optimizers.md" %
+                             (spec["name"], spec["rule"], presets.RULE[spec["name"]]))
         expected = presets.presets(spec["name"])
         for c in registry_source.CONVENTIONS:
             differences += preset_differences(spec, c, expected[c])

@@ -3,7 +3,7 @@ their types, ranges and per-convention defaults, read from descent itself so tha
 or option is covered without touching the generator's lists.
 
 Two sources, normalized to the same list of
-  {"name": "sgdm", "options": [{"name": "momentum", "type": "real" | "flag",
+  {"name": "sgdm", "rule": "sgd" (None from the CLI), "options": [{"name": "momentum", "type": "real" | "flag",
                                 "range": {"lo", "hi", "lo_open", "hi_open"} (reals),
                                 "defaults": {"seed": .., "pytorch": .., "keras": ..}}]}
 - the JSON of `descent optimizers --format json` (a path), once the registry is data;
@@ -106,7 +106,7 @@ def from_json(path):
             if not flag:
                 spec["range"] = _json_range(o["range"])
             options.append(spec)
-        out.append({"name": row["name"], "options": options})
+        out.append({"name": row["name"], "rule": row.get("rule"), "options": options})
     return out
 
 

@@ -1,14 +1,20 @@
+#pragma once
 // The family's optimizers against torch 1.13's own implementations (tests/golden/family,
-// generate_family.py): every step's weights, built through the registry as the CLI builds them.
-#include "family_golden.hpp"
-
+// generate_family.py): every step's weights of one case, built through the registry as the CLI
+// builds them, on the fast and the reference path. Each rule's test file (tests/rules/) runs
+// its own cases; tests/rules/golden_coverage_test.cpp checks that every case is run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "descent/descent.hpp"
+#include "family_golden.hpp"
 
-namespace {
+namespace descent::testing::family_cases {
 
 struct Case {
   std::string name, optimizer;
@@ -17,7 +23,7 @@ struct Case {
   std::vector<std::vector<double>> g, w;
 };
 
-std::vector<Case> cases() {
+inline std::vector<Case> cases() {
   std::vector<Case> out;
   for (const auto& l : family::read_golden("optimizers.txt")) {
     if (l.key == "case")
@@ -36,21 +42,20 @@ std::vector<Case> cases() {
 
 // Relative to the weight's size: torch evaluates the same formulas in another order, and NAdam's
 // Π μ_i is float32 in torch 1.13 (rules/nadam.hpp).
-void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
-                  const std::string& where) {
+inline void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                         const std::string& where) {
   ASSERT_EQ(got.size(), want.size()) << where;
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << where << " element " << i;
 }
 
-class FamilyGolden : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(FamilyGolden, MatchesTorchEveryStep) {
+// One case of optimizers.txt, every step.
+inline void expect_family_golden(const std::string& name) {
   const auto all = cases();
   const Case* c = nullptr;
   for (const auto& x : all)
-    if (x.name == GetParam()) c = &x;
-  ASSERT_NE(c, nullptr);
+    if (x.name == name) c = &x;
+  ASSERT_NE(c, nullptr) << name;
   for (bool reference : {true, false}) {
     std::vector<double> w = c->w0, g(w.size());
     auto opt = descent::make_optimizer(c->optimizer, {descent::Param("w", std::span(w), std::span(g))},
@@ -65,13 +70,4 @@ TEST_P(FamilyGolden, MatchesTorchEveryStep) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Torch, FamilyGolden,
-                         ::testing::Values("nadam", "nadam_wd", "radam", "radam_wd", "adamax", "adamax_wd_max",
-                                           "adadelta", "adadelta_wd", "adamw", "adamw_amsgrad", "amsgrad", "nesterov"));
-
-TEST(FamilyGolden, EveryCaseIsTested) {
-  // A case added to the generator but not to the list above would silently go untested.
-  EXPECT_EQ(cases().size(), 12u);
-}
-
-}  // namespace
+}  // namespace descent::testing::family_cases

@@ -1,8 +1,10 @@
+#pragma once
 // The pytorch convention against torch.optim itself. tests/golden/generate.py ran torch 1.13 over
 // fixed gradient sequences for every option combination of issue 2 and wrote the gradients, the
 // parameters after every step and the final state into tests/golden/*.json. Here descent replays
 // the same gradients through make_optimizer(..., Convention::pytorch, overrides) and must land on
-// torch's numbers: in double to a relative 1e-12, in float to a few ulps.
+// torch's numbers: in double to a relative 1e-12, in float to a few ulps. Each rule's test file
+// (tests/rules/) runs its own files through expect_torch_golden.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,16 +16,17 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "descent/descent.hpp"
 #include "descent/detail/threads.hpp"
 
-namespace {
+namespace descent::testing::torch_golden {
 
 using nlohmann::json;
 
-json load(const std::string& file) {
+inline json load(const std::string& file) {
   const std::string path = std::string(DESCENT_GOLDEN_DIR) + "/" + file;
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path + " (regenerate with `make goldens`)");
@@ -190,24 +193,12 @@ void check_case(const std::string& file, const json& c, const char* dtype) {
   }
 }
 
-class Golden : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(Golden, MatchesTorchInDouble) {
-  const json doc = load(GetParam());
-  ASSERT_FALSE(doc["cases"].empty());
-  for (const json& c : doc["cases"]) check_case<double>(GetParam(), c, "float64");
+// Every case of one golden file, in double (float64) or float (float32).
+template <class T>
+void expect_torch_golden(const std::string& file) {
+  const json doc = load(file);
+  ASSERT_FALSE(doc["cases"].empty()) << file;
+  for (const json& c : doc["cases"]) check_case<T>(file, c, std::is_same_v<T, double> ? "float64" : "float32");
 }
 
-TEST_P(Golden, MatchesTorchInFloat) {
-  const json doc = load(GetParam());
-  for (const json& c : doc["cases"]) check_case<float>(GetParam(), c, "float32");
-}
-
-INSTANTIATE_TEST_SUITE_P(Torch, Golden,
-                         ::testing::Values("sgd.json", "adagrad.json", "rmsprop.json", "adam.json", "adamw.json"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           return s.substr(0, s.find('.'));
-                         });
-
-}  // namespace
+}  // namespace descent::testing::torch_golden
