@@ -8,6 +8,8 @@ set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
+          # distributed training (descent::mpi) and its tests under mpirun
+          libopenmpi-dev openmpi-bin
           # the playground page (make web) and its tests: WebAssembly, Node, headless Chromium
           emscripten node-acorn nodejs chromium chromium-driver python3-venv)
 if [[ "${1:-}" == torch ]]; then

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -109,6 +110,13 @@ class Optimizer {
   }
   double grad_scale(std::size_t param) const { return param < grad_scale_.size() ? grad_scale_[param] : 1.0; }
 
+  // Rules that need per-tensor sums (LAMB's norms, detail/driver.hpp): the hook sees every
+  // parameter's sums (params() order, `width` each) after they are computed and before the step
+  // uses them, and may change them. A process that holds only a slice of each tensor (ZeRO-1,
+  // descent/mpi) adds there the partial sums of the processes holding the other slices.
+  using SumsHook = std::function<void(std::span<double> sums, std::size_t width)>;
+  void set_sums_hook(SumsHook hook) { sums_hook_ = std::move(hook); }
+
  protected:
   void add_params(std::vector<Param> params, std::size_t group);
   // Applies the non-finite policy before a step: throws (error), returns false (skip: the step
@@ -135,6 +143,7 @@ class Optimizer {
   std::vector<unsigned char> bad_;            // per parameter: this step's check found a non-finite gradient
   std::vector<std::vector<double>> cleaned_;  // per parameter; empty unless this step had bad values
   std::vector<double> grad_scale_;            // per parameter for the next step; empty: all 1
+  SumsHook sums_hook_;
 };
 
 namespace detail {

@@ -1,7 +1,7 @@
 # Builds and runs both kinds of consumer against this checkout, each with a rule of its own
 # (rule_consumer.cpp) besides the library's:
 #   1. cmake --install into a fresh prefix, then find_package(descent CONFIG REQUIRED COMPONENTS lab),
-#      linking descent::descent and descent::lab;
+#      linking descent::descent and descent::lab (and descent::mpi, run as one MPI process, where MPI is found);
 #   2. add_subdirectory(descent).
 # Inputs: -DSOURCE_DIR=<repo> -DBINARY_DIR=<descent's build dir> -DWORK_DIR=<scratch>
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -23,6 +23,9 @@ run(${CMAKE_COMMAND} --build ${WORK_DIR}/find-package)
 run(${WORK_DIR}/find-package/consumer)
 run(${WORK_DIR}/find-package/lab_consumer)
 run(${WORK_DIR}/find-package/rule_consumer)
+if(EXISTS ${WORK_DIR}/find-package/mpi_consumer)
+  run(${WORK_DIR}/find-package/mpi_consumer)
+endif()
 
 run(${CMAKE_COMMAND} -S ${consumers}/add-subdirectory -B ${WORK_DIR}/add-subdirectory
     -DDESCENT_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release)

@@ -328,8 +328,9 @@ void RuleOptimizer<Rule>::prepare_tensors() {
       else
         go(scaled(pr.prelude64, self->grad_scale_, param), pr.step64);
     };
-    const std::vector<double>& sums =
-        detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
+    detail::sum_chunks(sum_buffers_, offsets_, reference_ ? 1 : threads_, width, body, this);
+    std::vector<double>& sums = sum_buffers_.sums;
+    if (sums_hook_) sums_hook_(sums, width);
     tensor32_.resize(params_.size());
     tensor64_.resize(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) {
