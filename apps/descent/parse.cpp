@@ -33,7 +33,8 @@ std::int64_t parse_integer(std::string_view flag, std::string_view text, std::in
   const std::string range = fmt::format("[{}, {}]", lo, hi);
   const std::string_view digits = text.substr(!text.empty() && text[0] == '-' ? 1 : 0);
   if (!all_digits(digits))
-    throw OptionError(fmt::format("{} {}: not an integer (decimal digits; allowed range {})", flag, shown(text), range));
+    throw OptionError(
+        fmt::format("{} {}: not an integer (decimal digits; allowed range {})", flag, shown(text), range));
   std::int64_t k = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), k);
   if (ec != std::errc() || end != text.data() + text.size() || k < lo || k > hi) out_of_range(flag, text, range);
@@ -44,7 +45,8 @@ std::uint64_t parse_unsigned(std::string_view flag, std::string_view text, std::
   const std::string range = fmt::format("[0, {}]", hi);
   if (!text.empty() && text[0] == '-' && all_digits(text.substr(1))) out_of_range(flag, text, range);
   if (!all_digits(text))
-    throw OptionError(fmt::format("{} {}: not an integer (decimal digits; allowed range {})", flag, shown(text), range));
+    throw OptionError(
+        fmt::format("{} {}: not an integer (decimal digits; allowed range {})", flag, shown(text), range));
   std::uint64_t k = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), k);
   if (ec != std::errc() || end != text.data() + text.size() || k > hi) out_of_range(flag, text, range);
@@ -68,8 +70,7 @@ std::vector<std::string> parse_list(std::string_view flag, std::string_view text
   for (std::size_t at = 0;;) {
     const std::size_t comma = text.find(',', at);
     const std::string_view item = text.substr(at, comma == std::string_view::npos ? text.npos : comma - at);
-    if (item.empty())
-      throw OptionError(fmt::format("{} '{}': item {} is empty", flag, text, items.size() + 1));
+    if (item.empty()) throw OptionError(fmt::format("{} '{}': item {} is empty", flag, text, items.size() + 1));
     items.emplace_back(item);
     if (comma == std::string_view::npos) return items;
     at = comma + 1;
@@ -81,7 +82,8 @@ std::vector<double> parse_real_list(std::string_view flag, std::string_view text
   for (const std::string& item : parse_list(flag, text)) {
     double x = 0;
     if (!detail::parse_double(item, x) || !std::isfinite(x))
-      throw OptionError(fmt::format("{} '{}': item {} ('{}') is not a finite number", flag, text, values.size() + 1, item));
+      throw OptionError(
+          fmt::format("{} '{}': item {} ('{}') is not a finite number", flag, text, values.size() + 1, item));
     values.push_back(x);
   }
   return values;

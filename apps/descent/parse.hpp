@@ -44,8 +44,7 @@ CLI::Option* add_unsigned(CLI::App* cmd, const std::string& name, std::uint64_t&
                           const std::string& doc);
 CLI::Option* add_real(CLI::App* cmd, const std::string& name, double& target, double lo, double hi,
                       const std::string& doc, bool below_hi = false);
-CLI::Option* add_list(CLI::App* cmd, const std::string& name, std::vector<std::string>& target,
-                      const std::string& doc);
+CLI::Option* add_list(CLI::App* cmd, const std::string& name, std::vector<std::string>& target, const std::string& doc);
 CLI::Option* add_word(CLI::App* cmd, const std::string& name, std::string& target, const std::string& doc);
 
 }  // namespace descent::cli
