@@ -122,13 +122,17 @@ TEST(LabBadInput, AFileWhereTheOutDirectoryWouldGoLeavesNothing) {
 TEST(LabBadInput, CsvByteOrderMarkAndAssumedHeaders) {
   Scratch s;
   // A BOM before a header: the first column keeps its plain name.
-  lab_test::write(s / "bom.csv", "\xEF\xBB\xBF" "width,height,label\n1,2,a\n2,3,b\n3,1,a\n4,4,b\n5,2,a\n");
-  auto r = cli({"train", "--dataset", (s / "bom.csv").string(), "--label", "label", "--epochs", "1", "--no-plots",
-                "-q", "--out", (s / "o1").string()},
+  lab_test::write(s / "bom.csv",
+                  "\xEF\xBB\xBF"
+                  "width,height,label\n1,2,a\n2,3,b\n3,1,a\n4,4,b\n5,2,a\n");
+  auto r = cli({"train", "--dataset", (s / "bom.csv").string(), "--label", "label", "--epochs", "1", "--no-plots", "-q",
+                "--out", (s / "o1").string()},
                s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // A BOM before data: no header, and the first row stays a sample (5 samples, 1 of them test).
-  lab_test::write(s / "bomdata.csv", "\xEF\xBB\xBF" "1,2,a\n2,3,b\n3,1,a\n4,4,b\n5,2,a\n");
+  lab_test::write(s / "bomdata.csv",
+                  "\xEF\xBB\xBF"
+                  "1,2,a\n2,3,b\n3,1,a\n4,4,b\n5,2,a\n");
   r = cli({"train", "--dataset", (s / "bomdata.csv").string(), "--epochs", "1", "--no-plots", "-q", "--out",
            (s / "o2").string()},
           s);
@@ -137,9 +141,9 @@ TEST(LabBadInput, CsvByteOrderMarkAndAssumedHeaders) {
   EXPECT_EQ(summary["config"]["samples"], 5);
   // A headerless file whose first row has a typo: read as a header, and said so.
   lab_test::write(s / "typo.csv", "1,2x,a\n2,3,b\n3,1,a\n4,4,b\n5,2,a\n6,1,b\n");
-  r = cli({"train", "--dataset", (s / "typo.csv").string(), "--epochs", "1", "--no-plots", "--out",
-           (s / "o3").string()},
-          s);
+  r = cli(
+      {"train", "--dataset", (s / "typo.csv").string(), "--epochs", "1", "--no-plots", "--out", (s / "o3").string()},
+      s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("descent: " + (s / "typo.csv").string() +
                        ": line 1 read as the header, since '2x' is not a number; 1 of its fields are numbers: if it "
@@ -147,8 +151,7 @@ TEST(LabBadInput, CsvByteOrderMarkAndAssumedHeaders) {
             std::string::npos)
       << r.err;
   // A header of names only is not doubted.
-  r = cli({"train", "--dataset", (s / "bom.csv").string(), "--epochs", "1", "--no-plots", "--out",
-           (s / "o4").string()},
+  r = cli({"train", "--dataset", (s / "bom.csv").string(), "--epochs", "1", "--no-plots", "--out", (s / "o4").string()},
           s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("read as the header"), std::string::npos) << r.err;
