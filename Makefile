@@ -14,7 +14,15 @@ WEB_VENV ?= $(WEB_BUILD)/venv
 # Debian's emscripten 3.1.6 finds its acorn among Debian's node modules.
 EMENV = NODE_PATH=/usr/share/nodejs
 
-.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds format format-check web web-venv
+.PHONY: all deps build test demo clean goldens sanitize fuzz fuzz-seeds format format-check web web-venv \
+        python test-python test-torch2 bench-python
+
+# The Python package (pyproject.toml, python/) in a venv of Debian's Python, which sees Debian's
+# torch 1.13 and NumPy (--system-site-packages); another python3 may come first on PATH.
+SYSTEM_PYTHON ?= /usr/bin/python3
+VENV ?= $(BUILD)/venv
+VENV_TORCH2 ?= $(BUILD)/venv-torch2
+PIP_BUILD = --no-build-isolation --no-deps --config-settings=build-dir=$(BUILD)/python/{wheel_tag}
 
 all: build
 
@@ -27,8 +35,36 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build web web-venv
+test: build web web-venv python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
+
+# pip installs the build tools once (small); the package rebuilds incrementally in $(BUILD)/python.
+$(VENV)/.tools: | deps
+	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install -q scikit-build-core nanobind pytest
+	touch $@
+python: $(VENV)/.tools
+	$(VENV)/bin/pip install -q $(PIP_BUILD) .
+test-python: python
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
+
+# The same tests against the current PyTorch 2.x from PyPI (a multi-GB download, so not in
+# `make test`): its own venv, without Debian's packages.
+$(VENV_TORCH2)/.tools: | deps
+	$(SYSTEM_PYTHON) -m venv $(VENV_TORCH2)
+	$(VENV_TORCH2)/bin/pip install -q torch numpy scikit-learn pytest scikit-build-core nanobind
+	touch $@
+test-torch2: $(VENV_TORCH2)/.tools
+	$(VENV_TORCH2)/bin/pip install -q $(PIP_BUILD) .
+	$(VENV_TORCH2)/bin/python -m pytest -q -p no:cacheprovider python/tests
+
+# descent.torch against torch.optim side by side (BENCHMARKS.md, "From Python"): torch 1.13 in
+# $(VENV), then torch 2.x with fused=True in $(VENV_TORCH2).
+bench-python: python $(VENV_TORCH2)/.tools
+	$(VENV_TORCH2)/bin/pip install -q $(PIP_BUILD) .
+	OMP_NUM_THREADS=2 $(VENV)/bin/python bench/python/bench_torch.py
+	OMP_NUM_THREADS=2 $(VENV_TORCH2)/bin/python bench/python/bench_torch.py
 
 $(WEB_BUILD)/CMakeCache.txt: | deps
 	$(EMENV) emcmake cmake -S web -B $(WEB_BUILD) -DCMAKE_BUILD_TYPE=Release

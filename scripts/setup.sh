@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages descent needs, only those missing. Usage:
-#   scripts/setup.sh          what building, testing and the demo need
-#   scripts/setup.sh torch    also PyTorch, NumPy and scikit-learn (goldens and benchmarks)
+#   scripts/setup.sh          what building, testing (the Python package against Debian's PyTorch
+#                             and NumPy too) and the demo need
+#   scripts/setup.sh torch    also scikit-learn (goldens and benchmarks)
 #   scripts/setup.sh fuzz     also clang and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/setup.sh format   also clang-format (make format-check)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
+          # the Python package (make test): Debian's Python, its venv and headers, NumPy, PyTorch 1.13
+          python3 python3-dev python3-venv python3-numpy python3-torch
           # distributed training (descent::mpi) and its tests under mpirun
           libopenmpi-dev openmpi-bin
           # the playground page (make web) and its tests: WebAssembly, Node, headless Chromium
-          emscripten node-acorn nodejs chromium chromium-driver python3-venv)
+          emscripten node-acorn nodejs chromium chromium-driver)
 if [[ "${1:-}" == torch ]]; then
-  packages+=(python3 python3-torch python3-numpy python3-sklearn)
+  packages+=(python3-sklearn)
 fi
 if [[ "${1:-}" == format ]]; then
   packages+=(clang-format)

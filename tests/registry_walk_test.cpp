@@ -58,22 +58,7 @@ struct KnownBug {
   const char* options;
   const char* bug;
 };
-const std::vector<KnownBug> known_bugs{
-    {"sgdm", "keras", "momentum",
-     "sgdm/keras momentum=0 steps by g, not lr*g (Keras's SGD with momentum 0 is plain SGD)"},
-    {"sgd", "*", "dampening ema buffer_starts_at_grad lr_in_buffer",
-     "sgd: an option that acts only with momentum > 0 is accepted with momentum 0, with no effect"},
-    {"sgd", "keras", "momentum",
-     "sgd/keras with momentum keeps lr outside the buffer (PyTorch's form): Keras's velocity holds lr*g, which "
-     "differs under a schedule"},
-    {"sgdm", "seed", "dampening", "sgdm/seed: dampening is accepted and ignored under ema"},
-    {"rmsprop", "*", "lr_in_buffer", "rmsprop: lr_in_buffer is accepted with momentum 0, with no effect"},
-    {"*", "*", "schedule_scaled_decay",
-     "schedule_scaled_decay is accepted without decoupled_weight_decay, with no effect"},
-    {"adamax", "keras", "weight_decay", "adamax/keras: L2 decay where Keras 3 decays decoupled"},
-    {"adadelta", "keras", "weight_decay", "adadelta/keras: L2 decay where Keras 3 decays decoupled"},
-    {"nadam", "keras", "", "nadam/keras: mu_t with 0.96^(0.004*t) where Keras 3 has 0.96^t (and L2 decay)"},
-};
+const std::vector<KnownBug> known_bugs{};
 
 bool matches(const KnownBug& b, const json& c) {
   if ((std::string(b.optimizer) != "*" && c["optimizer"] != b.optimizer) ||

@@ -11,6 +11,7 @@ void add_minimize(CLI::App& app);
 void add_compare(CLI::App& app);
 void add_train(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_optimizers(CLI::App& app);
 
 // Exit code for failures that are not the user's input (I/O, a crashed helper program).
 constexpr int runtime_failure = 1;

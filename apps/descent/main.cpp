@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Every subcommand's help");
+  descent::cli::add_optimizers(app);
   descent::cli::add_explain(app);
   descent::cli::add_minimize(app);
   descent::cli::add_compare(app);

@@ -75,6 +75,13 @@ class Optimizer {
 
   // Every parameter, in group order.
   const std::vector<Param>& params() const { return params_; }
+  // A new group over `params`, with the options of group `like` (set_option then changes them):
+  // for callers that build groups by option name, as the Python binding does.
+  virtual void add_group_like(std::vector<Param> params, std::size_t like = 0) = 0;
+  // Points parameter `param` at other memory holding the same parameter (same name, dtype and
+  // shape); its state stays. For frameworks that reallocate gradients between steps (torch's
+  // zero_grad(set_to_none=True)): the caller re-points the parameter instead of rebuilding.
+  void rebind(std::size_t param, Param memory);
   std::size_t group_of(std::size_t param) const { return group_of_.at(param); }
   virtual std::span<const std::string_view> slot_names() const = 0;
   // Slot `slot` of parameter `param` (an index into params()); empty if its group keeps no such slot.
@@ -172,6 +179,9 @@ class RuleOptimizer final : public Optimizer {
   explicit RuleOptimizer(std::vector<Param> params, Options options = {});
   // A new group with its own options (any option may differ from the other groups').
   void add_group(std::vector<Param> params, Options options);
+  void add_group_like(std::vector<Param> params, std::size_t like = 0) override {
+    add_group(std::move(params), groups_.at(like).options);
+  }
 
   const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
   // Validated; slots that the new options need start at their initial value.

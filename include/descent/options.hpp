@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "descent/error.hpp"
 
@@ -31,7 +33,16 @@ inline constexpr Range at_least(double lo) { return {lo, std::numeric_limits<dou
 inline constexpr Range greater_than(double lo) { return {lo, std::numeric_limits<double>::infinity(), true, true}; }
 inline constexpr Range unit_interval_open_right() { return {0.0, 1.0, false, true}; }  // [0, 1)
 inline constexpr Range unit_interval() { return {0.0, 1.0, false, false}; }            // [0, 1]
+// What a flag passes for its range in fields(): flags are false or true, stored as 0 or 1.
+inline constexpr Range boolean = unit_interval();
 
+// A number as people write it: the shortest text that reads back to the same double ("0.1",
+// "-1", "1e-08", "inf"). Every message that shows a value uses it.
+std::string format_number(double x);
+
+// Each options struct lists its fields once, as f(name, field, range, doc): validation, parsing,
+// checkpoints, the registry (include/descent/registry.hpp) and its JSON all walk that list.
+//
 // Options every rule has; they act on the gradient and the weights before the rule's own math
 // (applied once, by the driver).
 struct Common {
@@ -44,13 +55,29 @@ struct Common {
   // the group's lr when its options were last set; set_lr, the schedules' channel, leaves it.
   bool schedule_scaled_decay = false;
 
+  void check(std::string_view) const {}
+  // The option that makes `option` have no effect here ("" if it acts): an option set to other
+  // than its preset's value where this is not empty would be silently ignored, and is refused,
+  // naming both (registry.cpp). A preset's own moot options are fine: Keras's SGD keeps lr in
+  // the buffer, and with momentum 0 has none.
+  std::string_view moot(std::string_view option) const {
+    if (option == "decoupled_weight_decay" && weight_decay == 0) return "weight_decay";
+    if (option == "schedule_scaled_decay") {
+      if (!decoupled_weight_decay) return "decoupled_weight_decay";
+      if (weight_decay == 0) return "weight_decay";
+    }
+    return {};
+  }
+
   template <class F>
   void fields(F&& f) {
-    f("lr", lr, at_least(0));
-    f("weight_decay", weight_decay, at_least(0));
-    f("decoupled_weight_decay", decoupled_weight_decay);
-    f("maximize", maximize);
-    f("schedule_scaled_decay", schedule_scaled_decay);
+    f("lr", lr, at_least(0), "the learning rate η");
+    f("weight_decay", weight_decay, at_least(0), "λ: weight decay, L2 (g += λ·w) or decoupled (w *= 1 − lr·λ)");
+    f("decoupled_weight_decay", decoupled_weight_decay, boolean,
+      "decay the weights directly (AdamW, Keras) instead of adding λ·w to g");
+    f("maximize", maximize, boolean, "ascend: step along +g");
+    f("schedule_scaled_decay", schedule_scaled_decay, boolean,
+      "decoupled decay scaled by the schedule only, w *= 1 − (lr/lr_0)·λ");
   }
 };
 
@@ -63,14 +90,16 @@ struct Moments {
 
   template <class F>
   void fields(F&& f) {
-    f("beta1", beta1, unit_interval_open_right());
-    f("beta2", beta2, unit_interval_open_right());
-    f("eps", eps, at_least(0));
+    f("beta1", beta1, unit_interval_open_right(), "β1: decay of the first moment m_t");
+    f("beta2", beta2, unit_interval_open_right(), "β2: decay of the second moment V_t");
+    f("eps", eps, at_least(0), "ε: keeps the divisor off zero");
   }
 };
 
 // Checks every field of `o` against its range; throws OptionError naming rule, option, value
-// and range. Cross-field rules live in the options' own check().
+// and range. Then the rule's own check() beside its defaults: options that contradict each
+// other (Nesterov without momentum). Options that only have no effect together are moot(),
+// refused where a user sets them (make_optimizer).
 template <class Options>
 void validate(std::string_view rule, const Options& o);
 
@@ -79,12 +108,12 @@ void validate(std::string_view rule, const Options& o);
 template <class Options>
 void validate(std::string_view rule, const Options& o) {
   auto copy = o;
-  copy.fields([&](std::string_view name, auto& value, Range range = {}) {
+  copy.fields([&](std::string_view name, auto& value, const Range& range, std::string_view) {
     if constexpr (!std::is_same_v<std::decay_t<decltype(value)>, bool>) {
       if (!range.contains(value)) throw_out_of_range(rule, name, value, range);
     }
   });
-  if constexpr (requires { o.check(rule); }) o.check(rule);
+  o.check(rule);
 }
 
 // Sets one option by name from text ("0.9", "true"); throws OptionError for an unknown name or a
@@ -101,7 +130,7 @@ template <class Options>
 void set_option(std::string_view rule, Options& o, std::string_view name, std::string_view text) {
   bool found = false;
   std::string known;  // for the error: the names that would have worked
-  o.fields([&](std::string_view field, auto& value, Range range = {}) {
+  o.fields([&](std::string_view field, auto& value, const Range& range, std::string_view) {
     known += (known.empty() ? "" : ", ") + std::string(field);
     if (field == name) {
       if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>)
@@ -114,6 +143,25 @@ void set_option(std::string_view rule, Options& o, std::string_view name, std::s
   if (!found)
     throw OptionError(std::string(rule) + ": unknown option '" + std::string(name) + "' (expected one of " + known +
                       ")");
+}
+
+// A convention's preset of an optimizer, as data: the options it sets, by name, over the
+// rule's defaults (Options{}). Defined by the registry's rows (src/core/registry.cpp); throws
+// OptionError for an unknown optimizer.
+const std::vector<std::pair<std::string_view, double>>& preset_values(std::string_view optimizer, Convention c);
+
+// The options of `optimizer` (a registry name whose rule takes Options) under convention c.
+template <class Options>
+Options preset_of(std::string_view optimizer, Convention c) {
+  Options o;
+  for (const auto& preset : preset_values(optimizer, c)) {
+    const std::string_view name = preset.first;  // not a structured binding: lambdas capture it (clang < 16)
+    const double value = preset.second;
+    o.fields([&](std::string_view field, auto& x, const Range&, std::string_view) {
+      if (field == name) x = static_cast<std::decay_t<decltype(x)>>(value);
+    });
+  }
+  return o;
 }
 
 }  // namespace descent

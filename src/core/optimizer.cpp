@@ -32,6 +32,15 @@ void Optimizer::add_params(std::vector<Param> params, std::size_t group) {
   }
 }
 
+void Optimizer::rebind(std::size_t param, Param memory) {
+  if (param >= params_.size()) throw Error("rebind: no parameter " + std::to_string(param));
+  const Param& p = params_[param];
+  if (memory.name() != p.name() || memory.dtype() != p.dtype() || memory.shape() != p.shape())
+    throw Error("rebind: parameter " + std::to_string(param) + " is '" + p.name() + "' (" + to_string(p.dtype()) +
+                "), not '" + memory.name() + "' (" + to_string(memory.dtype()) + ") or of another shape");
+  params_[param] = std::move(memory);
+}
+
 namespace detail {
 
 Buffer::Buffer(std::size_t bytes) {

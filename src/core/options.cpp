@@ -1,7 +1,8 @@
 #include "descent/options.hpp"
 
 #include <cmath>
-#include <sstream>
+#include <cstdio>
+#include <cstdlib>
 
 #include "descent/detail/parse.hpp"
 
@@ -33,19 +34,25 @@ bool Range::contains(double x) const {
   return true;
 }
 
-static std::string number(double x) {
+std::string format_number(double x) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  std::ostringstream s;
-  s << x;
-  return s.str();
+  if (std::isnan(x)) return "nan";
+  // The shortest %g text that reads back to x (std::to_chars for double is missing from
+  // emscripten's libc++, and the library builds there too).
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  return buf;
 }
 
 std::string Range::to_string() const {
-  return std::string(lo_open ? "(" : "[") + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
+  return std::string(lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) + (hi_open ? ")" : "]");
 }
 
 void throw_out_of_range(std::string_view rule, std::string_view option, double value, const Range& range) {
-  throw OptionError(std::string(rule) + ": option " + std::string(option) + " = " + number(value) +
+  throw OptionError(std::string(rule) + ": option " + std::string(option) + " = " + format_number(value) +
                     " is out of range " + range.to_string());
 }
 

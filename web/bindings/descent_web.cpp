@@ -65,18 +65,16 @@ json function_json(const FunctionInfo& info) {
   return j;
 }
 
-// Every option of `name` with its value in each convention, from the optimizer built as the
-// convention's preset.
+// Every option of an optimizer with its value in each convention, its range and doc: its
+// registry row (descent/registry.hpp).
 json options_json(const OptimizerInfo& info) {
   json options = json::array();
-  for (Convention c : {Convention::seed, Convention::pytorch, Convention::keras}) {
-    std::vector<double> w{0.0}, g{0.0};
-    const auto opt = make_optimizer(info.name, {Param("x", std::span(w), std::span(g))}, c);
-    const auto values = opt->option_values();
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      if (options.size() <= k) options.push_back({{"name", values[k].name}, {"flag", values[k].is_flag}});
-      options[k]["defaults"][to_string(c)] = values[k].value;
-    }
+  for (const OptionSpec& o : info.options) {
+    json x{{"name", o.name}, {"flag", o.type == OptionType::flag}, {"doc", o.doc}};
+    for (Convention c : {Convention::seed, Convention::pytorch, Convention::keras})
+      x["defaults"][to_string(c)] = o.default_for(c);
+    if (o.type == OptionType::real) x["range"] = o.range.to_string();
+    options.push_back(std::move(x));
   }
   return options;
 }
@@ -170,14 +168,14 @@ const char* descent_functions() {
   });
 }
 
-// [{name, summary, formula, beta, beta1, beta2, options: [{name, flag, defaults: {seed, pytorch, keras}}]}]
+// [{name, rule, summary, beta, beta1, beta2, options: [{name, flag, doc, range, defaults: {seed, pytorch, keras}}]}]
 const char* descent_optimizers() {
   return guarded([] {
     json all = json::array();
     for (const auto& info : optimizers())
       all.push_back({{"name", info.name},
                      {"summary", info.summary},
-                     {"formula", info.formula},
+                     {"rule", info.rule},
                      {"beta", info.beta},
                      {"beta1", info.beta1},
                      {"beta2", info.beta2},

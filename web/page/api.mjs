@@ -20,7 +20,7 @@ export async function loadDescent() {
   return {
     // [{name, summary, convex, window, start, minimum, minimizers, saddle_points, steps, seed_lr}]
     functions: () => call('descent_functions'),
-    // [{name, summary, formula, beta, beta1, beta2, options: [{name, flag, defaults: {seed, pytorch, keras}}]}]
+    // [{name, rule, summary, beta, beta1, beta2, options: [{name, flag, doc, range, defaults: {seed, pytorch, keras}}]}]
     optimizers: () => call('descent_optimizers'),
     // f on an nx × ny grid over the function's window, bottom row first: a Float64Array.
     grid(fn, nx, ny) {

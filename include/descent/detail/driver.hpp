@@ -147,7 +147,7 @@ template <class Rule>
 std::vector<Optimizer::OptionValue> RuleOptimizer<Rule>::option_values(std::size_t group) const {
   std::vector<OptionValue> out;
   Options o = groups_.at(group).options;
-  o.fields([&](std::string_view name, auto& value, Range = {}) {
+  o.fields([&](std::string_view name, auto& value, const Range&, std::string_view) {
     out.push_back({name, double(value), std::is_same_v<std::decay_t<decltype(value)>, bool>});
   });
   return out;
@@ -197,7 +197,7 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
       const std::string& name = option.first;  // not a structured binding: lambdas capture it (clang < 16)
       const double value = option.second;
       bool found = false;
-      o.fields([&](std::string_view field, auto& x, Range = {}) {
+      o.fields([&](std::string_view field, auto& x, const Range&, std::string_view) {
         if (field != name) return;
         found = true;
         if constexpr (std::is_same_v<std::decay_t<decltype(x)>, bool>) {
@@ -212,7 +212,7 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
       ++matched;
     }
     std::size_t fields = 0;
-    o.fields([&](std::string_view, auto&, Range = {}) { ++fields; });
+    o.fields([&](std::string_view, auto&, const Range&, std::string_view) { ++fields; });
     if (matched != fields)
       throw Error(std::string(Rule::name) + ": group " + std::to_string(g) + " has " + std::to_string(matched) +
                   " options, expected " + std::to_string(fields) + " (each once)");

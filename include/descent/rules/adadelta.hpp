@@ -24,11 +24,11 @@ struct AdadeltaOptions : Common {
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("rho", rho, unit_interval_open_right());
-    f("eps", eps, greater_than(0));
+    f("rho", rho, unit_interval_open_right(), "ρ: decay of both running averages (V_t and U_t)");
+    f("eps", eps, greater_than(0), "ε: inside both roots");
   }
 
-  static AdadeltaOptions preset(Convention c);
+  static AdadeltaOptions preset(Convention c) { return preset_of<AdadeltaOptions>("adadelta", c); }
 };
 
 namespace rules {

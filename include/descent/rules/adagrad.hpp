@@ -21,13 +21,18 @@ struct AdagradOptions : Common {
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("eps", eps, at_least(0));
-    f("eps_inside_sqrt", eps_inside_sqrt);
-    f("initial_accumulator_value", initial_accumulator_value, at_least(0));
-    f("lr_decay", lr_decay, at_least(0));
+    f("eps", eps, at_least(0), "ε: keeps the divisor off zero");
+    f("eps_inside_sqrt", eps_inside_sqrt, boolean, "ε inside the root, sqrt(V_t + ε) (Keras), not sqrt(V_t) + ε");
+    f("initial_accumulator_value", initial_accumulator_value, at_least(0), "V_0: the sum of squares starts here");
+    f("lr_decay", lr_decay, at_least(0), "lr_t = lr / (1 + (t−1)·lr_decay)");
   }
 
-  static AdagradOptions preset(Convention c);
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_inside_sqrt" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
+  static AdagradOptions preset(Convention c) { return preset_of<AdagradOptions>("adagrad", c); }
 };
 
 namespace rules {

@@ -23,13 +23,18 @@ struct AdamOptions : Common, Moments {
   void fields(F&& f) {
     Common::fields(f);
     Moments::fields(f);
-    f("eps_hat", eps_hat);
-    f("amsgrad", amsgrad);
+    f("eps_hat", eps_hat, boolean, "the paper's ε-hat: ε added to sqrt(V_t) before the bias correction (Keras)");
+    f("amsgrad", amsgrad, boolean, "divide by the largest V_t so far (AMSGrad)");
   }
 
-  static AdamOptions preset(Convention c);
-  static AdamOptions adamw_preset(Convention c);    // decoupled weight decay
-  static AdamOptions amsgrad_preset(Convention c);  // the largest V_t so far
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_hat" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
+  static AdamOptions preset(Convention c) { return preset_of<AdamOptions>("adam", c); }
+  static AdamOptions adamw_preset(Convention c) { return preset_of<AdamOptions>("adamw", c); }
+  static AdamOptions amsgrad_preset(Convention c) { return preset_of<AdamOptions>("amsgrad", c); }
 };
 
 namespace rules {
@@ -38,6 +43,7 @@ struct Adam {
   static constexpr std::string_view name = "adam";
   enum Slot { m, v, v_max };
   static constexpr std::array<std::string_view, 3> slot_names{"m", "v", "v_max"};
+  static constexpr std::array<std::string_view, 3> slot_kept_when{"always", "always", "amsgrad"};
   using Options = AdamOptions;
 
   static constexpr std::array<Slots, 2> variants{slots_of({m, v}), slots_of({m, v, v_max})};

@@ -24,10 +24,15 @@ struct AdamaxOptions : Common, Moments {
   void fields(F&& f) {
     Common::fields(f);
     Moments::fields(f);
-    f("eps_inside_max", eps_inside_max);
+    f("eps_inside_max", eps_inside_max, boolean, "u_t = max(β2·u_{t−1}, |g_t| + ε) (PyTorch), not m/(u_t + ε) (Keras)");
   }
 
-  static AdamaxOptions preset(Convention c);
+  std::string_view moot(std::string_view option) const {
+    if (option == "eps_inside_max" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
+  static AdamaxOptions preset(Convention c) { return preset_of<AdamaxOptions>("adamax", c); }
 };
 
 namespace rules {

@@ -19,16 +19,16 @@ namespace descent {
 
 struct LambOptions : Common, Moments {
   LambOptions() { eps = 1e-6; }
-  double trust_decay = 0.0;  // λ inside r_t, under the trust ratio (the paper's weight decay)
+  double trust_decay = 0.01;  // λ inside r_t, under the trust ratio (the paper's weight decay)
 
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
     Moments::fields(f);
-    f("trust_decay", trust_decay, at_least(0));
+    f("trust_decay", trust_decay, at_least(0), "λ inside r_t, under the trust ratio (the paper's weight decay)");
   }
 
-  static LambOptions preset(Convention c);
+  static LambOptions preset(Convention c) { return preset_of<LambOptions>("lamb", c); }
 };
 
 namespace rules {

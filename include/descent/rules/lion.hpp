@@ -26,11 +26,11 @@ struct LionOptions : Common {
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta1", beta1, unit_interval());
-    f("beta2", beta2, unit_interval_open_right());
+    f("beta1", beta1, unit_interval(), "β1: weight of m_{t−1} in the interpolation whose sign is the step");
+    f("beta2", beta2, unit_interval_open_right(), "β2: decay of the momentum m_t");
   }
 
-  static LionOptions preset(Convention c);
+  static LionOptions preset(Convention c) { return preset_of<LionOptions>("lion", c); }
 };
 
 namespace rules {

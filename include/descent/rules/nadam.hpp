@@ -31,11 +31,11 @@ struct NAdamOptions : Common, Moments {
   void fields(F&& f) {
     Common::fields(f);
     Moments::fields(f);
-    f("momentum_decay", momentum_decay, at_least(0));
-    f("extra_mu", extra_mu);
+    f("momentum_decay", momentum_decay, at_least(0), "ψ: μ_t = β1·(1 − 0.5·0.96^(t·ψ))");
+    f("extra_mu", extra_mu, boolean, "multiply μ twice, as torch 1.13's single-tensor NAdam did");
   }
 
-  static NAdamOptions preset(Convention c);
+  static NAdamOptions preset(Convention c) { return preset_of<NAdamOptions>("nadam", c); }
 };
 
 namespace rules {

@@ -25,7 +25,7 @@ struct RAdamOptions : Common, Moments {
     Moments::fields(f);
   }
 
-  static RAdamOptions preset(Convention c);
+  static RAdamOptions preset(Convention c) { return preset_of<RAdamOptions>("radam", c); }
 };
 
 namespace rules {

@@ -24,15 +24,22 @@ struct RmsPropOptions : Common {
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("beta", beta, unit_interval_open_right());
-    f("eps", eps, at_least(0));
-    f("eps_inside_sqrt", eps_inside_sqrt);
-    f("centered", centered);
-    f("momentum", momentum, unit_interval_open_right());
-    f("lr_in_buffer", lr_in_buffer);
+    f("beta", beta, unit_interval_open_right(), "β: decay of the second moment V_t (PyTorch's alpha, Keras's rho)");
+    f("eps", eps, at_least(0), "ε: keeps the divisor off zero");
+    f("eps_inside_sqrt", eps_inside_sqrt, boolean, "ε inside the root, sqrt(V_t + ε) (Keras), not sqrt(V_t) + ε");
+    f("centered", centered, boolean, "divide by the variance V_t − ḡ_t², not V_t");
+    f("momentum", momentum, unit_interval_open_right(), "μ: a momentum buffer over the normalized steps");
+    f("lr_in_buffer", lr_in_buffer, boolean,
+      "the momentum buffer holds lr·g/sqrt(V) (Keras); needs momentum > 0 to matter");
   }
 
-  static RmsPropOptions preset(Convention c);
+  std::string_view moot(std::string_view option) const {
+    if (option == "lr_in_buffer" && momentum <= 0) return "momentum";
+    if (option == "eps_inside_sqrt" && eps == 0) return "eps";
+    return Common::moot(option);
+  }
+
+  static RmsPropOptions preset(Convention c) { return preset_of<RmsPropOptions>("rmsprop", c); }
 };
 
 namespace rules {
@@ -41,6 +48,7 @@ struct RmsProp {
   static constexpr std::string_view name = "rmsprop";
   enum Slot { v, g_mean, buffer };
   static constexpr std::array<std::string_view, 3> slot_names{"v", "g_mean", "buffer"};
+  static constexpr std::array<std::string_view, 3> slot_kept_when{"always", "centered", "momentum > 0"};
   using Options = RmsPropOptions;
 
   static constexpr std::array<Slots, 4> variants{slots_of({v}), slots_of({v, g_mean}), slots_of({v, buffer}),

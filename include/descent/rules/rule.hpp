@@ -4,6 +4,8 @@
 //   prepare<T>(options, t, lr) -> Step<T>        (once per group per step, in double),
 //   slots(options) -> Slots                       (which state slots these options keep),
 //   variants                                      (every Slots value slots() can return),
+//   slot_kept_when                                (optional: the options that keep each slot,
+//                                                  for people; "always" where it is absent),
 //   update<S>(step, w, g, slot...)               (one element; the tutorial's formula).
 // The driver (detail/driver.hpp) owns everything else: groups, state, threads, SIMD.
 #include <cmath>

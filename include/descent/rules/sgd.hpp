@@ -24,18 +24,35 @@ struct SgdOptions : Common {
   template <class F>
   void fields(F&& f) {
     Common::fields(f);
-    f("momentum", momentum, unit_interval_open_right());
-    f("dampening", dampening, unit_interval());
-    f("ema", ema);
-    f("nesterov", nesterov);
-    f("buffer_starts_at_grad", buffer_starts_at_grad);
-    f("lr_in_buffer", lr_in_buffer);
+    f("momentum", momentum, unit_interval_open_right(), "β (μ): weight of m_{t−1}; 0 is plain SGD");
+    f("dampening", dampening, unit_interval(), "τ: the gradient enters the buffer scaled by 1 − τ");
+    f("ema", ema, boolean, "the gradient enters the buffer scaled by 1 − β: m_t is an average (the tutorial)");
+    f("nesterov", nesterov, boolean, "Nesterov momentum: step by g_t + β·m_t");
+    f("buffer_starts_at_grad", buffer_starts_at_grad, boolean, "m_1 = g_1 (PyTorch) instead of starting from m_0 = 0");
+    f("lr_in_buffer", lr_in_buffer, boolean, "the buffer accumulates lr·g and w −= m (Keras)");
   }
-  void check(std::string_view rule) const;
+  // Nesterov asks for a look-ahead along a momentum it does not have: a contradiction.
+  void check(std::string_view rule) const {
+    if (nesterov && momentum <= 0)
+      throw OptionError(std::string(rule) +
+                        ": option nesterov needs momentum > 0 (momentum = " + format_number(momentum) + ")");
+    if (nesterov && dampening != 0)
+      throw OptionError(std::string(rule) + ": options nesterov and dampening = " + format_number(dampening) +
+                        " exclude each other (Nesterov needs dampening = 0)");
+  }
+  // Without momentum there is no buffer, so nothing that shapes it acts; ema sets the gradient's
+  // weight to 1 − β, so dampening does not act beside it.
+  std::string_view moot(std::string_view option) const {
+    const bool shapes_buffer = option == "dampening" || option == "ema" || option == "buffer_starts_at_grad" ||
+                               option == "lr_in_buffer" || option == "nesterov";
+    if (shapes_buffer && momentum <= 0) return "momentum";
+    if (option == "dampening" && ema) return "ema";
+    return Common::moot(option);
+  }
 
-  static SgdOptions preset(Convention c);           // plain SGD
-  static SgdOptions momentum_preset(Convention c);  // SGDM
-  static SgdOptions nesterov_preset(Convention c);  // SGD with Nesterov momentum
+  static SgdOptions preset(Convention c) { return preset_of<SgdOptions>("sgd", c); }  // plain SGD
+  static SgdOptions momentum_preset(Convention c) { return preset_of<SgdOptions>("sgdm", c); }
+  static SgdOptions nesterov_preset(Convention c) { return preset_of<SgdOptions>("nesterov", c); }
 };
 
 namespace rules {
@@ -44,6 +61,7 @@ struct Sgd {
   static constexpr std::string_view name = "sgd";
   enum Slot { m };
   static constexpr std::array<std::string_view, 1> slot_names{"m"};
+  static constexpr std::array<std::string_view, 1> slot_kept_when{"momentum > 0"};
   using Options = SgdOptions;
 
   static constexpr std::array<Slots, 2> variants{slots_of({}), slots_of({m})};
@@ -61,9 +79,12 @@ struct Sgd {
 
   template <class T>
   static Step<T> prepare(const Options& o, std::int64_t t, double lr) {
+    // Without momentum there is no buffer, whatever the convention says of it: Keras's SGD with
+    // momentum 0 is plain SGD, w −= lr·g.
+    const bool in = o.lr_in_buffer && o.momentum > 0;
     const bool first = t == 1 && o.buffer_starts_at_grad;
-    const double inside = o.lr_in_buffer ? lr : 1.0;
-    return {T(o.lr_in_buffer ? 1.0 : lr),
+    const double inside = in ? lr : 1.0;
+    return {T(in ? 1.0 : lr),
             T(first ? 0.0 : o.momentum),
             T(first ? inside : inside * (1.0 - (o.ema ? o.momentum : o.dampening))),
             T(o.momentum),

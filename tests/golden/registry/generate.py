@@ -4,7 +4,8 @@ tests/registry_walk_test.cpp.
 
 Run with Debian's python3-torch (1.13):  make goldens, or
   /usr/bin/python3 tests/golden/registry/generate.py REGISTRY.json     (`descent optimizers --format json`)
-  /usr/bin/python3 tests/golden/registry/generate.py --descent build/descent   (the CLI and the headers)
+  /usr/bin/python3 tests/golden/registry/generate.py --descent build/descent   (its `optimizers --format
+                                                     json`, or where it has none, its explain and the headers)
 
 The optimizers, their options, ranges and per-convention defaults come from descent's registry
 (registry_source.py), so a new optimizer or option gets cases here without an edit, or stops the
@@ -271,7 +272,7 @@ def main():
     if args.registry:
         registry, source = registry_source.from_json(args.registry), "descent optimizers --format json"
     elif args.descent:
-        registry, source = registry_source.from_cli(args.descent, ROOT), "descent explain --format json + headers"
+        registry, source = registry_source.from_descent(args.descent, ROOT)
     else:
         ap.error("give the registry JSON or --descent")
     sanity_nadam()

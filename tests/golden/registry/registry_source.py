@@ -61,6 +61,17 @@ def _fields(structs, name):
     return out
 
 
+def from_descent(descent, root):
+    """`descent optimizers --format json` where the CLI has it, else from_cli()."""
+    r = subprocess.run([descent, "optimizers", "--format", "json"], capture_output=True, text=True)
+    if r.returncode == 0:
+        path = os.path.join(os.path.dirname(os.path.abspath(descent)), "registry.json")
+        with open(path, "w") as f:
+            f.write(r.stdout)
+        return from_json(path), "descent optimizers --format json"
+    return from_cli(descent, root), "descent explain --format json + headers"
+
+
 def from_cli(descent, root):
     help_text = subprocess.run([descent, "explain", "--help"], capture_output=True, text=True, check=True).stdout
     names = re.search(r"optimizer TEXT:\{([^}]*)\}", help_text).group(1).split(",")

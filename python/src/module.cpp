@@ -1,0 +1,302 @@
+// descent._core: the library's optimizers over memory that Python owns (NumPy arrays, torch
+// tensors). Every parameter is a view: its values and gradient stay in the caller's arrays,
+// which the Python side checks (dtype, C order, writable, CPU) and keeps alive; nanobind's
+// ndarray, without conversion, is the second check, so no path here can copy a parameter.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "descent/descent.hpp"
+#include "descent/schedule_spec.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+using descent::DType;
+using descent::Param;
+using Array = nb::ndarray<nb::device::cpu, nb::c_contig>;  // writable, C order, on the CPU
+
+DType dtype_of(const Array& a, const std::string& name) {
+  if (a.dtype() == nb::dtype<float>()) return DType::f32;
+  if (a.dtype() == nb::dtype<double>()) return DType::f64;
+  throw nb::type_error(("parameter '" + name + "': dtype is not float32 or float64").c_str());
+}
+
+descent::Shape shape_of(const Array& a) {
+  descent::Shape s;
+  for (std::size_t i = 0; i < a.ndim(); ++i) s.push_back(a.shape(i));
+  return s;
+}
+
+// A view of one parameter: values and gradient of one dtype and size, in the caller's memory.
+Param make_param(const std::string& name, DType dtype, void* value, const void* grad, std::size_t size,
+                 descent::Shape shape) {
+  if (shape.empty()) shape = {1};  // a 0-d array is one value
+  if (dtype == DType::f32)
+    return Param(name, static_cast<float*>(value), static_cast<const float*>(grad), size, std::move(shape));
+  return Param(name, static_cast<double*>(value), static_cast<const double*>(grad), size, std::move(shape));
+}
+
+Param param_from_arrays(const std::string& name, Array value, Array grad) {
+  const DType d = dtype_of(value, name);
+  if (dtype_of(grad, name) != d || grad.size() != value.size())
+    throw nb::type_error(("parameter '" + name + "': its gradient has another dtype or size").c_str());
+  return make_param(name, d, value.data(), grad.data(), value.size(), shape_of(value));
+}
+
+nb::dict dict_of(std::initializer_list<std::pair<const char*, nb::object>> items) {
+  nb::dict d;
+  for (const auto& [k, v] : items) d[k] = v;
+  return d;
+}
+
+std::string number_text(double x) {  // the shortest text that reads back as x exactly
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, end);
+}
+
+// A fresh NumPy array holding a copy of `bytes` (n values of dtype d) in `shape`.
+nb::object numpy_copy(DType d, const void* bytes, std::size_t n, const descent::Shape& shape) {
+  const std::size_t width = d == DType::f32 ? sizeof(float) : sizeof(double);
+  auto* data = new unsigned char[std::max<std::size_t>(n * width, 1)];
+  std::memcpy(data, bytes, n * width);
+  nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<unsigned char*>(p); });
+  const auto dt = d == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
+  return nb::cast(nb::ndarray<nb::numpy>(data, shape.size(), shape.data(), owner, nullptr, dt));
+}
+
+// The Python side's handle: the optimizer and the views it steps.
+class PyOptimizer {
+ public:
+  PyOptimizer(const std::string& name, std::vector<Param> params, const std::string& convention,
+              const std::vector<std::pair<std::string, std::string>>& overrides,
+              const std::vector<std::string>& no_decay)
+      : opt_(descent::make_optimizer(name, std::move(params), descent::parse_convention(convention), overrides,
+                                     no_decay)) {}
+
+  descent::Optimizer& get() { return *opt_; }
+
+  // Points every parameter at the memory now holding it: a pair of addresses per parameter, in
+  // params() order. The Python side checked each array; name, dtype and shape stay.
+  void rebind(const std::vector<std::uintptr_t>& values, const std::vector<std::uintptr_t>& grads) {
+    const auto& params = opt_->params();
+    if (values.size() != params.size() || grads.size() != params.size())
+      throw descent::Error("rebind: " + std::to_string(params.size()) + " parameters, " +
+                           std::to_string(values.size()) + " values, " + std::to_string(grads.size()) + " gradients");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const Param& p = params[i];
+      opt_->rebind(i, make_param(p.name(), p.dtype(), reinterpret_cast<void*>(values[i]),
+                                 reinterpret_cast<const void*>(grads[i]), p.size(), p.shape()));
+    }
+  }
+
+  nb::dict export_state() const {
+    const descent::OptimizerState s = opt_->export_state();
+    nb::list groups, params;
+    for (const auto& g : s.groups) {
+      nb::dict options;
+      for (const auto& [k, v] : g.options) options[k.c_str()] = v;
+      groups.append(dict_of({{"t", nb::cast(g.t)}, {"options", options}}));
+    }
+    for (const auto& p : s.params) {
+      nb::dict slots;
+      const std::size_t width = p.dtype == DType::f32 ? sizeof(float) : sizeof(double);
+      for (const auto& slot : p.slots)
+        slots[slot.name.c_str()] = numpy_copy(p.dtype, slot.bytes.data(), slot.bytes.size() / width, p.shape);
+      params.append(dict_of({{"name", nb::cast(p.name)},
+                             {"group", nb::cast(p.group)},
+                             {"dtype", nb::cast(descent::to_string(p.dtype))},
+                             {"shape", nb::tuple(nb::cast(p.shape))},
+                             {"slots", slots}}));
+    }
+    return dict_of({{"optimizer", nb::cast(s.optimizer)},
+                    {"skipped_steps", nb::cast(s.skipped_steps)},
+                    {"groups", groups},
+                    {"params", params}});
+  }
+
+  // The inverse of export_state. Slots are C-ordered CPU arrays of the parameter's dtype;
+  // import_state checks everything before it changes anything.
+  void import_state(nb::dict d) {
+    descent::OptimizerState s;
+    s.optimizer = nb::cast<std::string>(d["optimizer"]);
+    s.skipped_steps = nb::cast<std::int64_t>(d["skipped_steps"]);
+    for (nb::handle g : nb::cast<nb::list>(d["groups"])) {
+      auto& out = s.groups.emplace_back();
+      out.t = nb::cast<std::int64_t>(g["t"]);
+      for (auto [k, v] : nb::cast<nb::dict>(g["options"]))
+        out.options.emplace_back(nb::cast<std::string>(k), nb::cast<double>(v));
+    }
+    for (nb::handle p : nb::cast<nb::list>(d["params"])) {
+      auto& out = s.params.emplace_back();
+      out.name = nb::cast<std::string>(p["name"]);
+      out.group = nb::cast<std::size_t>(p["group"]);
+      out.dtype = nb::cast<std::string>(p["dtype"]) == "float32" ? DType::f32 : DType::f64;
+      out.shape = nb::cast<descent::Shape>(p["shape"]);
+      for (auto [k, v] : nb::cast<nb::dict>(p["slots"])) {
+        auto a = nb::cast<nb::ndarray<nb::device::cpu, nb::c_contig, nb::ro>>(v);
+        const std::string slot = nb::cast<std::string>(k);
+        const auto want = out.dtype == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
+        if (a.dtype() != want)
+          throw nb::type_error(("state of parameter '" + out.name + "', slot '" + slot + "': dtype is not " +
+                                descent::to_string(out.dtype))
+                                   .c_str());
+        const auto* bytes = static_cast<const unsigned char*>(a.data());
+        out.slots.push_back({slot, std::vector<unsigned char>(bytes, bytes + a.nbytes())});
+      }
+    }
+    opt_->import_state(s);
+  }
+
+ private:
+  std::unique_ptr<descent::Optimizer> opt_;
+};
+
+nb::list option_values(descent::Optimizer& o, std::size_t group) {
+  nb::list out;
+  for (const auto& v : o.option_values(group))
+    out.append(nb::make_tuple(std::string(v.name),
+                              v.is_flag ? nb::object(nb::bool_(v.value != 0)) : nb::object(nb::float_(v.value))));
+  return out;
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "descent's optimizers over NumPy arrays and torch tensors, in place";
+  auto error = nb::exception<descent::Error>(m, "Error", PyExc_ValueError);
+  nb::exception<descent::OptionError>(m, "OptionError", error);
+  nb::exception<descent::CheckpointError>(m, "CheckpointError", error);
+
+  nb::class_<Param>(m, "Param")
+      .def(nb::new_(&param_from_arrays), "name"_a, "value"_a.noconvert(), "grad"_a.noconvert())
+      .def_prop_ro("name", &Param::name)
+      .def_prop_ro("size", &Param::size)
+      .def_prop_ro("shape", [](const Param& p) { return nb::tuple(nb::cast(p.shape())); })
+      .def_prop_ro("dtype", [](const Param& p) { return std::string(descent::to_string(p.dtype())); });
+
+  // A view at raw addresses, for descent.torch, which checked each tensor (CPU, dense, C order).
+  m.def(
+      "param_at",
+      [](const std::string& name, DType dtype, std::uintptr_t value, std::uintptr_t grad, std::size_t size,
+         descent::Shape shape) {
+        return make_param(name, dtype, reinterpret_cast<void*>(value), reinterpret_cast<const void*>(grad), size,
+                          std::move(shape));
+      },
+      "name"_a, "dtype"_a, "value"_a, "grad"_a, "size"_a, "shape"_a);
+
+  nb::enum_<DType>(m, "DType").value("f32", DType::f32).value("f64", DType::f64);
+
+  m.def("optimizers", [] {
+    nb::list out;
+    for (const auto& i : descent::optimizers())
+      out.append(dict_of({{"name", nb::cast(std::string(i.name))},
+                          {"summary", nb::cast(std::string(i.summary))},
+                          {"rule", nb::cast(std::string(i.rule))},
+                          {"beta", nb::cast(std::string(i.beta))},
+                          {"beta1", nb::cast(std::string(i.beta1))},
+                          {"beta2", nb::cast(std::string(i.beta2))}}));
+    return out;
+  });
+  // The whole registry (options, ranges, each convention's defaults, slots): descent::registry_json().
+  m.def("registry_json", [] { return descent::registry_json(); });
+
+  nb::class_<PyOptimizer>(m, "Optimizer")
+      .def(nb::init<const std::string&, std::vector<Param>, const std::string&,
+                    const std::vector<std::pair<std::string, std::string>>&, const std::vector<std::string>&>(),
+           "name"_a, "params"_a, "convention"_a, "overrides"_a, "no_decay"_a)
+      .def_prop_ro("name", [](PyOptimizer& o) { return std::string(o.get().name()); })
+      .def(
+          "step", [](PyOptimizer& o) { o.get().step(); }, nb::call_guard<nb::gil_scoped_release>())
+      .def("group_count", [](PyOptimizer& o) { return o.get().group_count(); })
+      .def("group_of", [](PyOptimizer& o, std::size_t i) { return o.get().group_of(i); })
+      .def("add_group", [](PyOptimizer& o, std::vector<Param> params,
+                           std::size_t like) { o.get().add_group_like(std::move(params), like); })
+      .def(
+          "t", [](PyOptimizer& o, std::size_t g) { return o.get().t(g); }, "group"_a = 0)
+      .def(
+          "lr", [](PyOptimizer& o, std::size_t g) { return o.get().lr(g); }, "group"_a = 0)
+      .def(
+          "set_lr", [](PyOptimizer& o, double lr, std::size_t g) { o.get().set_lr(lr, g); }, "lr"_a, "group"_a = 0)
+      .def(
+          "options", [](PyOptimizer& o, std::size_t g) { return option_values(o.get(), g); }, "group"_a = 0)
+      .def("set_option", [](PyOptimizer& o, const std::string& name, const std::string& text,
+                            std::size_t g) { o.get().set_option(name, text, g); })
+      .def("set_number", [](PyOptimizer& o, const std::string& name, double x,
+                            std::size_t g) { o.get().set_option(name, number_text(x), g); })
+      .def("params",
+           [](PyOptimizer& o) {
+             nb::list out;
+             for (const Param& p : o.get().params()) out.append(p);
+             return out;
+           })
+      .def("slot_names",
+           [](PyOptimizer& o) {
+             std::vector<std::string> out;
+             for (auto s : o.get().slot_names()) out.emplace_back(s);
+             return out;
+           })
+      .def("state",
+           [](PyOptimizer& o, std::size_t i, const std::string& slot) -> nb::object {
+             const descent::SlotView v = o.get().state(i, slot);
+             if (!v) return nb::none();
+             return numpy_copy(v.dtype, v.data, v.size, o.get().params()[i].shape());
+           })
+      .def("kept_slots",
+           [](PyOptimizer& o, std::size_t i) {
+             std::vector<std::string> out;
+             for (auto s : o.get().slot_names())
+               if (o.get().state(i, s)) out.emplace_back(s);
+             return out;
+           })
+      .def("rebind", &PyOptimizer::rebind)
+      .def("export_state", &PyOptimizer::export_state)
+      .def("import_state", &PyOptimizer::import_state)
+      .def("set_threads", [](PyOptimizer& o, int n) { o.get().set_threads(n); })
+      .def("threads", [](PyOptimizer& o) { return o.get().threads(); })
+      .def("set_nonfinite",
+           [](PyOptimizer& o, const std::string& p) { o.get().set_nonfinite(descent::parse_nonfinite(p)); })
+      .def("nonfinite", [](PyOptimizer& o) { return std::string(descent::to_string(o.get().nonfinite())); })
+      .def("skipped_steps", [](PyOptimizer& o) { return o.get().skipped_steps(); })
+      .def("set_grad_scale", [](PyOptimizer& o, double s) { o.get().set_grad_scale(s); })
+      .def("clip_grad_norm",
+           [](PyOptimizer& o, double max_norm, bool error_if_nonfinite) {
+             return descent::clip_grad_norm(o.get(), max_norm, error_if_nonfinite);
+           })
+      .def("global_grad_norm", [](PyOptimizer& o) { return descent::global_grad_norm(o.get()); })
+      .def("clip_grad_value", [](PyOptimizer& o, double clip) { descent::clip_grad_value(o.get().params(), clip); })
+      .def("save",
+           [](PyOptimizer& o, const std::string& path) {
+             descent::Checkpoint c;
+             c.put_training(o.get());
+             c.save(path);
+           })
+      .def("load",
+           [](PyOptimizer& o, const std::string& path) { descent::Checkpoint::load(path).restore_training(o.get()); });
+
+  nb::class_<descent::Scheduler>(m, "Scheduler")
+      .def(
+          "__init__",
+          [](descent::Scheduler* self, PyOptimizer& o, const std::string& spec) {
+            new (self) descent::Scheduler(o.get(), descent::parse_schedule(spec).schedule);
+          },
+          "optimizer"_a, "spec"_a, nb::keep_alive<1, 2>())
+      .def("step", [](descent::Scheduler& s) { s.step(); })
+      .def("step_metric", [](descent::Scheduler& s, double metric) { s.step(metric); })
+      .def("steps", &descent::Scheduler::steps)
+      .def("lr", &descent::Scheduler::lr, "group"_a = 0);
+}
