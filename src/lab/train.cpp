@@ -2,7 +2,6 @@
 
 #include <time.h>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -23,13 +22,6 @@ double thread_cpu_seconds() {
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
-// Shortest text that reads back as the same number.
-std::string number(double x) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  return ec == std::errc() ? std::string(buf, end) : std::string("?");
-}
-
 // Checks the extras' options (named as TrainOptions names them; the CLI maps them to its
 // flags); returns the schedule they ask for (none without one).
 ParsedSchedule checked_extras(const TrainOptions& o) {
@@ -37,8 +29,8 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
                                 {"clip_norm_per_tensor", o.clip_norm_per_tensor},
                                 {"clip_value", o.clip_value}})
     if (!(x >= 0) || !std::isfinite(x))
-      throw OptionError(std::string("TrainOptions::") + name + " " + number(x) + " is out of range [0, inf)");
-  if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("TrainOptions::ema " + number(o.ema) + " is out of range [0, 1)");
+      throw OptionError(std::string("TrainOptions::") + name + " " + format_number(x) + " is out of range [0, inf)");
+  if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("TrainOptions::ema " + format_number(o.ema) + " is out of range [0, 1)");
   if (o.ema > 0 && o.swa) throw OptionError("TrainOptions::ema and swa exclude each other");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
