@@ -83,7 +83,8 @@ TEST(LabBadInput, CommandsAndFiles) {
   fs::create_directories(s / "adir");
   for (const Case& c : std::vector<Case>{
            {{"frobnicate"},
-            "'frobnicate' is not a descent command (commands: optimizers, explain, minimize, compare, train, bench; descent "
+            "'frobnicate' is not a descent command (commands: optimizers, explain, minimize, compare, train, bench; "
+            "descent "
             "--help)"},
            {{"train", "--resume", (s / "adir").string()},
             "--resume " + (s / "adir").string() + ": is a directory, not a checkpoint file"},

@@ -30,7 +30,8 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
                                 {"clip_value", o.clip_value}})
     if (!(x >= 0) || !std::isfinite(x))
       throw OptionError(std::string("TrainOptions::") + name + " " + format_number(x) + " is out of range [0, inf)");
-  if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("TrainOptions::ema " + format_number(o.ema) + " is out of range [0, 1)");
+  if (!(o.ema >= 0 && o.ema < 1))
+    throw OptionError("TrainOptions::ema " + format_number(o.ema) + " is out of range [0, 1)");
   if (o.ema > 0 && o.swa) throw OptionError("TrainOptions::ema and swa exclude each other");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
