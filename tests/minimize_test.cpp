@@ -382,8 +382,8 @@ TEST(MinimizeCli, BadInputIsOneLineAndExitCode2) {
                    "himmelblau, rastrigin, ackley, styblinski-tang)");
   expect_bad_input("minimize beale --start 1,2,3", "beale is 2-D only (got dimension 3)");
   expect_bad_input("minimize rosenbrock --dim 3 --start 1,2", "--start has 2 values but --dim is 3");
-  expect_bad_input("minimize rosenbrock --start 1,nan", "--start: value 2 (nan) is not a finite number");
-  expect_bad_input("minimize rosenbrock --start inf,1", "--start: value 1 (inf) is not a finite number");
+  expect_bad_input("minimize rosenbrock --start 1,nan", "--start '1,nan': item 2 ('nan') is not a finite number");
+  expect_bad_input("minimize rosenbrock --start inf,1", "--start 'inf,1': item 1 ('inf') is not a finite number");
   std::string names;
   for (const auto& info : descent::optimizers()) names += (names.empty() ? "" : ", ") + std::string(info.name);
   expect_bad_input("minimize booth --optimizers sgd,adamz",
@@ -394,7 +394,7 @@ TEST(MinimizeCli, BadInputIsOneLineAndExitCode2) {
   expect_bad_input("minimize booth --optimizers adam --lr -1", "adam: option lr = -1 is out of range [0, inf)");
   expect_bad_input("minimize booth --animate", "--animate needs --out DIR");
   expect_bad_input("minimize booth --optimizers adam,sgd,adam", "--optimizers lists adam twice");
-  expect_bad_input("minimize booth --steps -3", "--steps -3 is negative");
+  expect_bad_input("minimize booth --steps -3", "--steps -3 is out of range [0, 10000000]");
   expect_bad_input("minimize rosenbrock --start 1e200,1", "rosenbrock is not finite at the start point (1e+200, 1)");
 }
 

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "experiment.hpp"
+#include "parse.hpp"
 
 namespace descent::cli {
 
@@ -12,7 +13,7 @@ void add_compare(CLI::App& app) {
   auto args = std::make_shared<LabArgs>();
   args->command = "compare";
   CLI::App* cmd = app.add_subcommand("compare", "Train one model with several optimizers and compare their curves");
-  cmd->add_option("--optimizers", args->optimizers, "Optimizers to compare (default: all five)")->delimiter(',');
+  add_list(cmd, "--optimizers", args->optimizers, "Optimizers to compare (default: all five)");
   add_lab_flags(cmd, *args);
   cmd->callback([args] { run_lab(*args); });
 }

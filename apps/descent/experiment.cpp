@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -21,9 +22,11 @@
 #include "descent/lab/dataset.hpp"
 #include "descent/lab/train.hpp"
 #include "descent/registry.hpp"
+#include "descent/schedule_spec.hpp"
 #include "files.hpp"
 #include "gnuplot.hpp"
 #include "option_flags.hpp"
+#include "parse.hpp"
 
 namespace descent::cli {
 namespace fs = std::filesystem;
@@ -161,6 +164,25 @@ Experiment load(const LabArgs& a) {
   e.test = std::move(test);
   if (e.normalize == "standard") lab::standardize(e.train, e.test);
   return e;
+}
+
+// A value float32 cannot hold would reach the model as inf and come back as a NaN gradient:
+// under --nonfinite error, name the cell instead (FILE:LINE:COLUMN for a CSV file). skip and
+// zero are the user's choice to train through such values, so they see them as gradients.
+void check_fits(const lab::Dataset& d, const LabArgs& a) {
+  if (a.dtype != "f32" || a.nonfinite != "error") return;
+  for (Eigen::Index i = 0; i < d.x.rows(); ++i)
+    for (Eigen::Index j = 0; j < d.x.cols(); ++j) {
+      const double x = d.x(i, j);
+      if (std::abs(x) <= double(std::numeric_limits<float>::max())) continue;
+      const std::string where =
+          d.lines.empty() ? fmt::format("{}: sample {}, feature {}", d.name, i + 1, j + 1)
+                          : fmt::format("{}:{}:{}", d.name, d.lines[std::size_t(i)], d.columns[std::size_t(j)]);
+      throw Error(
+          fmt::format("{}: {} does not fit in float32 (--dtype f32, largest {}): use --dtype f64 or "
+                      "--normalize standard",
+                      where, number_text(x), number_text(double(std::numeric_limits<float>::max()))));
+    }
 }
 
 // ---- --init and --dump-params -------------------------------------------------------------
@@ -304,6 +326,7 @@ const std::map<std::string, std::string>& unrecorded_in_0_1_0() {
 // Loads --resume and checks it was written by `descent train` with the same flags. A setting
 // the user left unset where the run's default changed since (--shuffle) takes the run's value.
 Checkpoint load_resume(LabArgs& a) {
+  if (fs::is_directory(a.resume)) throw Error("--resume " + a.resume + ": is a directory, not a checkpoint file");
   Checkpoint c = Checkpoint::load(a.resume);
   if (!c.has("cli/config")) throw CheckpointError("checkpoint '" + a.resume + "': not written by descent train --save");
   std::map<std::string, std::string> saved;
@@ -606,65 +629,128 @@ void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& sp
 
 }  // namespace
 
-void add_lab_flags(CLI::App* cmd, LabArgs& a) {
-  cmd->add_option("--epochs", a.epochs, "Epochs")->capture_default_str()->check(CLI::Range(1, 100000000));
-  cmd->add_option("--batch-size", a.batch_size, "Samples per step")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--lr", a.lr, "Learning rate (default: the convention's; seed: 0.1)");
+namespace {
+
+constexpr double huge = std::numeric_limits<double>::max();
+
+void add_run_length_flags(CLI::App* cmd, LabArgs& a) {
+  add_integer(cmd, "--epochs", a.epochs, 1, 100000000, "Epochs");
+  add_integer(cmd, "--batch-size", a.batch_size, 1, 1000000, "Samples per step");
+  add_integer(cmd, "--threads", a.threads, 1, 1024,
+              "compare: optimizers run side by side; train: the optimizer's threads");
+  add_unsigned(cmd, "--seed", a.seed, std::numeric_limits<std::uint64_t>::max(),
+               "Seed of the shuffle and the initialization");
+  cmd->add_option_function<std::string>(
+         "--shuffle", [&a](const std::string& t) { a.shuffle = t; },
+         "The data order: numpy (the course's np.random.seed(SEED); np.random.shuffle) or descent "
+         "(descent 0.1.0's; default numpy, or the resumed run's)")
+      ->check(CLI::IsMember({"numpy", "descent"}));
+}
+
+void add_optimizer_flags(CLI::App* cmd, LabArgs& a) {
+  cmd->add_option_function<std::string>(
+      "--lr", [&a](const std::string& t) { a.lr = parse_real("--lr", t, 0, huge); },
+      "Learning rate (default: the convention's; seed: 0.1)");
   add_tutorial_flags(cmd, a.beta, a.beta1, a.beta2, a.eps);
-  cmd->add_option("--option", a.options, "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
+  cmd->add_option_function<std::string>(
+      "--option", [&a](const std::string& t) { a.options.push_back(parse_word("--option", t)); },
+      "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
   // --weight-decay, --momentum-decay, ...: each applies to every chosen optimizer that has it.
   // --ema here is the weight average; SGD's option of that name stays --option ema=true.
-  add_option_flags(
-      cmd, [&a](const std::string& name, const std::string& value) { a.option_flags.emplace_back(name, value); },
-      {"ema"});
-  cmd->add_option("--schedule", a.schedule,
-                  "Learning-rate schedule, e.g. cosine:t_max=500 or warmup:steps=5+cosine:t_max=495 (docs/lab.md)");
+  add_option_flags(cmd,
+                   [&a](const std::string& name, const std::string& value) {
+                     a.option_flags.emplace_back(name, parse_word("--" + kebab(name), value));
+                   },
+                   {"ema"});
+}
+
+void add_extras_flags(CLI::App* cmd, LabArgs& a) {
+  add_word(cmd, "--schedule", a.schedule,
+           "Learning-rate schedule, e.g. cosine:t_max=500 or warmup:steps=5+cosine:t_max=495 (docs/lab.md)");
   cmd->add_option("--schedule-unit", a.schedule_unit, "What the schedule counts: epoch or step")
       ->capture_default_str()
       ->check(CLI::IsMember({"epoch", "step"}));
-  cmd->add_option("--clip-norm", a.clip_norm, "Clip the global gradient norm to this (torch clip_grad_norm_)");
-  cmd->add_option("--clip-norm-per-tensor", a.clip_norm_per_tensor, "Clip each parameter's gradient norm to this");
-  cmd->add_option("--clip-value", a.clip_value, "Clamp every gradient element to [-X, X]");
-  cmd->add_option("--ema", a.ema, "Test with an exponential moving average of the weights of this decay");
+  add_real(cmd, "--clip-norm", a.clip_norm, 0, huge, "Clip the global gradient norm to this (torch clip_grad_norm_)");
+  add_real(cmd, "--clip-norm-per-tensor", a.clip_norm_per_tensor, 0, huge,
+           "Clip each parameter's gradient norm to this");
+  add_real(cmd, "--clip-value", a.clip_value, 0, huge, "Clamp every gradient element to [-X, X]");
+  add_real(cmd, "--ema", a.ema, 0, 1, "Test with an exponential moving average of the weights of this decay, in [0, 1)",
+           true);
   cmd->add_flag("--swa", a.swa, "Test with the running mean of the weights, updated after each epoch");
-  cmd->add_option("--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'")
-      ->delimiter(',');
-  cmd->add_option("--seed", a.seed, "Seed of the shuffle and the initialization")->capture_default_str();
-  cmd->add_option("--shuffle", a.shuffle,
-                  "The data order: numpy (the course's np.random.seed(SEED); np.random.shuffle) or descent "
-                  "(descent 0.1.0's; default numpy, or the resumed run's)")
-      ->check(CLI::IsMember({"numpy", "descent"}));
+  add_list(cmd, "--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'");
+  cmd->add_option("--nonfinite", a.nonfinite,
+                  "A NaN or infinite gradient: error (stop, naming it), skip (the step) or zero (those values)")
+      ->capture_default_str();
+}
+
+void add_model_flags(CLI::App* cmd, LabArgs& a) {
   cmd->add_option("--convention", a.convention, "seed (the tutorial), pytorch or keras")->capture_default_str();
   cmd->add_option("--loss", a.loss,
                   "mse (the tutorial: softmax, then mean squared error) or ce (softmax cross-entropy)")
       ->capture_default_str();
-  cmd->add_option("--hidden", a.hidden, "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)")
-      ->delimiter(',');
+  cmd->add_option_function<std::string>(
+      "--hidden",
+      [&a](const std::string& t) {
+        a.hidden.clear();
+        for (const std::string& w : parse_list("--hidden", t))
+          a.hidden.push_back(int(parse_integer("--hidden", w, 1, 1000000)));
+      },
+      "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)");
   cmd->add_option("--activation", a.activation, "Hidden activation: relu, tanh or sigmoid")->capture_default_str();
   cmd->add_option("--initializer", a.initializer, "truncated_normal (sigma 0.1, the tutorial), glorot or he")
       ->capture_default_str();
-  cmd->add_option("--dataset", a.dataset, "iris, digits or a CSV file")->capture_default_str();
-  cmd->add_option("--label", a.label,
-                  "CSV label column: a header name, a number from 1, or negative from the end (default -1)");
-  cmd->add_option("--test", a.test, "Test set: a fraction of the shuffled data (the last ones) or a CSV file")
-      ->capture_default_str();
+  cmd->add_option("--dtype", a.dtype, "f32 (as the tutorial) or f64")->capture_default_str();
+}
+
+void add_data_flags(CLI::App* cmd, LabArgs& a) {
+  add_word(cmd, "--dataset", a.dataset, "iris, digits or a CSV file")->default_str(a.dataset);
+  cmd->add_option_function<std::string>(
+      "--label", [&a](const std::string& t) { a.label = parse_word("--label", t); },
+      "CSV label column: a header name, a number from 1, or negative from the end (default -1)");
+  add_word(cmd, "--test", a.test, "Test set: a fraction of the shuffled data (the last ones) or a CSV file")
+      ->default_str(a.test);
   cmd->add_option("--normalize", a.normalize,
                   "Feature scaling from the training set: none, standard, or auto (none for iris, as the "
                   "tutorial; standard otherwise)")
       ->capture_default_str();
-  cmd->add_option("--threads", a.threads, "compare: optimizers run side by side; train: the optimizer's threads")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--dtype", a.dtype, "f32 (as the tutorial) or f64")->capture_default_str();
-  cmd->add_option("--out", a.out, "Output directory (default out/" + a.command + ")");
-  cmd->add_option("--nonfinite", a.nonfinite,
-                  "A NaN or infinite gradient: error (stop, naming it), skip (the step) or zero (those values)")
-      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_lab_flags(CLI::App* cmd, LabArgs& a) {
+  add_run_length_flags(cmd, a);
+  add_optimizer_flags(cmd, a);
+  add_extras_flags(cmd, a);
+  add_model_flags(cmd, a);
+  add_data_flags(cmd, a);
+  add_word(cmd, "--out", a.out, "Output directory (default out/" + a.command + ")");
   cmd->add_flag("--no-plots", a.no_plots, "Write the data and the .gp script but do not run gnuplot");
   cmd->add_flag("--quiet,-q", a.quiet, "No progress bar, no table");
 }
+
+namespace {
+
+void prepare_outputs(const LabArgs& a) {
+  std::vector<fs::path> created;
+  auto add = [&](const fs::path& dir, const char* flag) {
+    const auto made = prepare_output_dir(dir, flag);
+    created.insert(created.begin(), made.begin(), made.end());  // the later, the deeper: first out
+  };
+  try {
+    add(a.out, "--out");
+    for (const auto& [file, flag] : {std::pair{a.dump_params, "--dump-params"}, {a.save, "--save"}}) {
+      if (file.empty()) continue;
+      const fs::path parent = fs::path(file).parent_path();
+      add(parent.empty() ? fs::path(".") : parent, flag);
+      if (fs::is_directory(file)) throw Error(fmt::format("{} {}: is a directory", flag, file));
+    }
+  } catch (...) {
+    remove_created(created);
+    throw;
+  }
+}
+
+}  // namespace
 
 void run_lab(const LabArgs& in) {
   LabArgs a = in;
@@ -683,8 +769,6 @@ void run_lab(const LabArgs& in) {
   lab::parse_initializer(a.initializer);
   if (a.dtype != "f32" && a.dtype != "f64")
     throw OptionError("--dtype '" + a.dtype + "' is unknown (expected f32 or f64)");
-  for (int h : a.hidden)
-    if (h < 1) throw OptionError(fmt::format("--hidden: width {} is out of range [1, inf)", h));
   try {
     parse_nonfinite(a.nonfinite);
   } catch (const OptionError& e) {
@@ -692,6 +776,10 @@ void run_lab(const LabArgs& in) {
   }
   const auto overrides = overrides_of(a, convention);
   if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
+  if (a.ema > 0 && a.swa) throw OptionError("--ema and --swa exclude each other");
+  if (!a.schedule.empty() && a.schedule_unit == "step" && parse_schedule(a.schedule).uses_metric)
+    throw OptionError("--schedule '" + a.schedule +
+                      "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");
   lab::check_extras(train_options(a));
 
   std::optional<Checkpoint> resume;
@@ -705,6 +793,10 @@ void run_lab(const LabArgs& in) {
 
   // 2. Data and model.
   const Experiment e = load(a);
+  check_fits(e.train, a);
+  check_fits(e.test, a);
+  for (const lab::Dataset* d : {&e.train, &e.test})
+    if (!d->header_assumed.empty() && !a.quiet) fmt::print(stderr, "descent: {}: {}\n", d->name, d->header_assumed);
   spec.inputs = e.train.features();
   spec.classes = e.train.classes();
   spec.hidden.assign(a.hidden.begin(), a.hidden.end());
@@ -714,18 +806,11 @@ void run_lab(const LabArgs& in) {
     init = read_init(a.init_file, shape_only.params());
   }
 
-  // 3. Outputs: everything must be writable before the first step.
+  // 3. Outputs: everything must be writable before the first step; a refused run leaves none
+  // of the directories it made.
   const fs::path out(a.out);
-  prepare_output_dir(out, "--out");
-  if (!a.dump_params.empty()) {
-    const fs::path parent = fs::path(a.dump_params).parent_path();
-    prepare_output_dir(parent.empty() ? fs::path(".") : parent, "--dump-params");
-    if (fs::is_directory(a.dump_params)) throw Error("--dump-params " + a.dump_params + ": is a directory");
-  }
+  prepare_outputs(a);
   if (!a.save.empty()) {
-    const fs::path parent = fs::path(a.save).parent_path();
-    prepare_output_dir(parent.empty() ? fs::path(".") : parent, "--save");
-    if (fs::is_directory(a.save)) throw Error("--save " + a.save + ": is a directory");
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
   }

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "descent/error.hpp"
@@ -17,7 +18,20 @@ int main(int argc, char** argv) {
   descent::cli::add_compare(app);
   descent::cli::add_train(app);
   descent::cli::add_bench(app);
+  app.set_version_flag("--version", std::string("descent ") + DESCENT_VERSION);
   try {
+    // CLI11 says only "A subcommand is required" for a word that is not one: name the word.
+    std::string names;
+    bool known = false;
+    for (const CLI::App* c : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + c->get_name();
+      known = known || (argc > 1 && c->get_name() == argv[1]);
+    }
+    if (argc > 1 && argv[1][0] != '-' && !known) {
+      fmt::print(stderr, "descent: error: '{}' is not a descent command (commands: {}; descent --help)\n", argv[1],
+                 names);
+      return descent::cli::bad_input;
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,9 +20,13 @@
 #include "files.hpp"
 #include "minimize_plot.hpp"
 #include "option_flags.hpp"
+#include "parse.hpp"
 
 namespace descent::cli {
 namespace {
+
+// Every step's point is kept (the CSVs, the pictures): beyond this a run would exhaust memory.
+constexpr std::int64_t max_steps = 10000000;
 
 struct MinimizeArgs {
   std::string function;
@@ -28,7 +34,7 @@ struct MinimizeArgs {
   std::vector<std::string> lr;  // "0.1" for all, or "adam=0.1" for one
   std::optional<std::int64_t> steps;
   std::vector<double> start;
-  std::optional<std::size_t> dim;
+  std::optional<std::int64_t> dim;
   double tol = 1e-6;
   std::optional<double> beta, beta1, beta2, eps;
   std::string convention = "seed";
@@ -111,9 +117,13 @@ std::map<std::string, std::string> parse_lr(const MinimizeArgs& a, Convention co
   std::map<std::string, std::string> lr;
   if (const PlaygroundPreset* p = playground_preset(a.function); p && convention == Convention::seed)
     for (const auto& [name, value] : p->lr) lr[std::string(name)] = text(value);
+  std::set<std::string> given;  // a second value for the same optimizer would silently win
   for (const std::string& item : a.lr) {
     const auto eq = item.find('=');
     const std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
+    if (!given.insert(name).second)
+      throw OptionError(name.empty() ? fmt::format("--lr: more than one rate for every optimizer ({})", item)
+                                     : fmt::format("--lr: {} is given twice (second: {})", name, item));
     const std::string value = eq == std::string::npos ? item : item.substr(eq + 1);
     if (!name.empty() && std::find(a.optimizers.begin(), a.optimizers.end(), name) == a.optimizers.end())
       throw OptionError(fmt::format("--lr {}: {} is not one of --optimizers", item, name));
@@ -137,9 +147,8 @@ void run_minimize(const MinimizeArgs& a) {
   check_flags_apply(a);
   const PlaygroundPreset* preset = playground_preset(a.function);
   const std::int64_t steps = a.steps.value_or(preset ? preset->steps : 200);
-  if (steps < 0) throw OptionError(fmt::format("--steps {} is negative", steps));
   if (!(a.tol >= 0)) throw OptionError(fmt::format("--tol {} must be a number >= 0", a.tol));
-  std::size_t dim = a.dim.value_or(a.start.empty() ? 2 : a.start.size());
+  const std::size_t dim = a.dim ? std::size_t(*a.dim) : a.start.empty() ? 2 : a.start.size();
   auto f = make_test_function(a.function, dim);
   if (!a.start.empty() && a.start.size() != dim)
     throw OptionError(fmt::format("--start has {} values but --dim is {}", a.start.size(), dim));
@@ -264,16 +273,18 @@ void add_minimize(CLI::App& app) {
   std::string functions;
   for (const auto& info : test_functions()) functions += (functions.empty() ? "" : ", ") + std::string(info.name);
   cmd->add_option("function", args->function, "The test function: " + functions)->required();
-  cmd->add_option("--optimizers", args->optimizers, "Optimizers to run (default: all five)")->delimiter(',');
-  cmd->add_option("--lr", args->lr,
-                  "Learning rate for all (0.01) or per optimizer (sgd=0.001,adam=0.1); default: the convention's, "
-                  "except that in the seed convention steep functions have rates that keep every path on the picture")
-      ->delimiter(',');
-  cmd->add_option("--steps", args->steps, "Steps per optimizer (default: 200, or the function's picture preset)");
-  cmd->add_option("--start", args->start, "Start point X,Y[,...] (default: the function's classic start)")
-      ->delimiter(',');
-  cmd->add_option("--dim", args->dim, "Dimension (default: that of --start, else 2)");
-  cmd->add_option("--tol", args->tol, "Tolerance on f - f* for 'steps to tolerance' (default 1e-6)");
+  add_list(cmd, "--optimizers", args->optimizers, "Optimizers to run (default: all five)");
+  add_list(cmd, "--lr", args->lr,
+           "Learning rate for all (0.01) or per optimizer (sgd=0.001,adam=0.1); default: the convention's, "
+           "except that in the seed convention steep functions have rates that keep every path on the picture");
+  add_integer(cmd, "--steps", args->steps, 0, max_steps,
+              "Steps per optimizer (default: 200, or the function's picture preset)");
+  cmd->add_option_function<std::string>(
+      "--start", [args](const std::string& t) { args->start = parse_real_list("--start", t); },
+      "Start point X,Y[,...] (default: the function's classic start)");
+  add_integer(cmd, "--dim", args->dim, 1, 1000000, "Dimension (default: that of --start, else 2)");
+  add_real(cmd, "--tol", args->tol, 0, std::numeric_limits<double>::max(),
+           "Tolerance on f - f* for 'steps to tolerance' (default 1e-6)");
   add_tutorial_flags(cmd, args->beta, args->beta1, args->beta2, args->eps);
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}));

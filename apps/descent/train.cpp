@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "experiment.hpp"
+#include "parse.hpp"
 
 namespace descent::cli {
 
@@ -15,16 +16,17 @@ void add_train(CLI::App& app) {
   args->command = "train";
   args->optimizers = {"sgd"};
   CLI::App* cmd = app.add_subcommand("train", "Train one model with one optimizer");
-  cmd->add_option("--optimizer", args->optimizers, "The optimizer (default sgd)")->expected(1);
+  cmd->add_option_function<std::string>(
+      "--optimizer", [args](const std::string& t) { args->optimizers = {parse_word("--optimizer", t)}; },
+      "The optimizer (default sgd)");
   add_lab_flags(cmd, *args);
-  cmd->add_option("--init", args->init_file, "Start from these parameters (JSON: name -> nested arrays)");
-  cmd->add_option("--dump-params", args->dump_params, "Write the final parameters here (the --init format)");
-  cmd->add_option("--save", args->save,
-                  "Write a checkpoint here at the end, every --save-every epochs, and on Ctrl-C/SIGTERM");
-  cmd->add_option("--save-every", args->save_every, "Checkpoint every N epochs (with --save)")
-      ->check(CLI::Range(1, 100000000));
-  cmd->add_option("--resume", args->resume,
-                  "Continue the run of this checkpoint (same flags; --epochs counts from the run's start)");
+  add_word(cmd, "--init", args->init_file, "Start from these parameters (JSON: name -> nested arrays)");
+  add_word(cmd, "--dump-params", args->dump_params, "Write the final parameters here (the --init format)");
+  add_word(cmd, "--save", args->save,
+           "Write a checkpoint here at the end, every --save-every epochs, and on Ctrl-C/SIGTERM");
+  add_integer(cmd, "--save-every", args->save_every, 1, 100000000, "Checkpoint every N epochs (with --save)");
+  add_word(cmd, "--resume", args->resume,
+           "Continue the run of this checkpoint (same flags; --epochs counts from the run's start)");
   cmd->callback([args] { run_lab(*args); });
 }
 

@@ -68,7 +68,8 @@ std::vector<std::string> split(std::string_view line, const std::string& source,
 
 RawFile lines_of(const std::string& text, const std::string& source) {
   RawFile f{source, {}};
-  std::size_t begin = 0;
+  // A UTF-8 byte order mark (some spreadsheets write one) is not part of the first field.
+  std::size_t begin = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
   for (int line = 1; begin <= text.size(); ++line) {
     std::size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
@@ -106,7 +107,26 @@ struct Parsed {
   std::vector<std::string> feature_names;
   Table x;
   std::vector<std::string> labels;
+  std::vector<int> lines, columns;
+  std::string header_assumed;
 };
+
+// When the first row of a file labelled by number reads as a header although some of its
+// fields are numbers (a data row with a typo?): which field made it a header. Else "".
+std::string header_reason(const Row& first, int label_column) {
+  std::string word;
+  int numbers = 0;
+  for (int c = 0; c < int(first.fields.size()); ++c) {
+    if (c == label_column) continue;
+    if (number(first.fields[std::size_t(c)]))
+      ++numbers;
+    else if (word.empty())
+      word = first.fields[std::size_t(c)];
+  }
+  if (numbers == 0) return "";  // a header of names only: nothing to doubt
+  return "line " + std::to_string(first.line) + " read as the header, since '" + word + "' is not a number; " +
+         std::to_string(numbers) + " of its fields are numbers: if it is data, fix that field";
+}
 
 Parsed parse(const RawFile& f, const std::string& label) {
   if (f.rows.empty()) throw Error(where(f.source, 1, 1) + "empty file (no rows)");
@@ -124,7 +144,7 @@ Parsed parse(const RawFile& f, const std::string& label) {
     label_column = int(*k > 0 ? *k - 1 : columns + *k);
     for (int c = 0; c < columns; ++c)
       if (c != label_column && !number(first.fields[std::size_t(c)])) header = true;
-  } else {
+  } else {  // a column named: the first row is the header by the user's word
     header = true;
     const auto it = std::find(first.fields.begin(), first.fields.end(), label);
     if (it == first.fields.end())
@@ -134,8 +154,10 @@ Parsed parse(const RawFile& f, const std::string& label) {
   }
 
   Parsed p;
+  if (header && integer(label)) p.header_assumed = header_reason(first, label_column);
   for (int c = 0; c < columns; ++c) {
     if (c == label_column) continue;
+    p.columns.push_back(c + 1);
     std::string name = header ? first.fields[std::size_t(c)] : std::to_string(c + 1);
     if (!header) name.insert(0, 1, 'x');  // x1, x2, ... (GCC 12 warns falsely on "x" + string)
     p.feature_names.push_back(std::move(name));
@@ -147,6 +169,7 @@ Parsed parse(const RawFile& f, const std::string& label) {
   p.labels.reserve(std::size_t(n));
   for (std::size_t r = begin; r < f.rows.size(); ++r) {
     const Row& row = f.rows[r];
+    p.lines.push_back(row.line);
     const int got = int(row.fields.size());
     if (got != columns)
       throw Error(where(f.source, row.line, std::min(got, columns) + 1) + "row has " + std::to_string(got) +
@@ -195,6 +218,9 @@ std::vector<Dataset> finish(std::vector<Parsed> parsed, const std::vector<std::s
     d.feature_names = std::move(parsed[i].feature_names);
     d.class_names = classes;
     d.x = std::move(parsed[i].x);
+    d.lines = std::move(parsed[i].lines);
+    d.columns = std::move(parsed[i].columns);
+    d.header_assumed = std::move(parsed[i].header_assumed);
     for (const auto& l : parsed[i].labels) d.y.push_back(index.at(l));
     out.push_back(std::move(d));
   }
@@ -237,6 +263,11 @@ void reorder(Dataset& d, const std::vector<Eigen::Index>& order) {
   }
   d.x = std::move(x);
   d.y = std::move(y);
+  if (!d.lines.empty()) {
+    std::vector<int> lines(d.lines.size());
+    for (std::size_t i = 0; i < order.size(); ++i) lines[i] = d.lines[std::size_t(order[i])];
+    d.lines = std::move(lines);
+  }
 }
 
 std::vector<Eigen::Index> identity(const Dataset& d) {
@@ -286,6 +317,10 @@ std::pair<Dataset, Dataset> split_tail(const Dataset& d, Eigen::Index test_size)
   train.y.assign(d.y.begin(), d.y.begin() + n);
   test.x = d.x.bottomRows(test_size);
   test.y.assign(d.y.begin() + n, d.y.end());
+  if (!d.lines.empty()) {
+    train.lines.assign(d.lines.begin(), d.lines.begin() + n);
+    test.lines.assign(d.lines.begin() + n, d.lines.end());
+  }
   return {std::move(train), std::move(test)};
 }
 

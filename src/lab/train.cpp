@@ -22,20 +22,22 @@ double thread_cpu_seconds() {
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
-// Checks the extras' options; returns the schedule they ask for (none without --schedule).
+// Checks the extras' options (named as TrainOptions names them; the CLI maps them to its
+// flags); returns the schedule they ask for (none without one).
 ParsedSchedule checked_extras(const TrainOptions& o) {
-  for (const auto& [name, x] : {std::pair{"--clip-norm", o.clip_norm},
-                                {"--clip-norm-per-tensor", o.clip_norm_per_tensor},
-                                {"--clip-value", o.clip_value}})
+  for (const auto& [name, x] : {std::pair{"clip_norm", o.clip_norm},
+                                {"clip_norm_per_tensor", o.clip_norm_per_tensor},
+                                {"clip_value", o.clip_value}})
     if (!(x >= 0) || !std::isfinite(x))
-      throw OptionError(std::string(name) + " " + std::to_string(x) + " is out of range [0, inf)");
-  if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("--ema " + std::to_string(o.ema) + " is out of range [0, 1)");
-  if (o.ema > 0 && o.swa) throw OptionError("--ema and --swa exclude each other");
+      throw OptionError(std::string("TrainOptions::") + name + " " + format_number(x) + " is out of range [0, inf)");
+  if (!(o.ema >= 0 && o.ema < 1))
+    throw OptionError("TrainOptions::ema " + format_number(o.ema) + " is out of range [0, 1)");
+  if (o.ema > 0 && o.swa) throw OptionError("TrainOptions::ema and swa exclude each other");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
   if (parsed.uses_metric && o.schedule_per_step)
-    throw OptionError("--schedule '" + o.schedule +
-                      "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");
+    throw OptionError("TrainOptions::schedule '" + o.schedule +
+                      "': plateau is fed the epoch loss, so it cannot be stepped per step (schedule_per_step)");
   return parsed;
 }
 
@@ -147,9 +149,9 @@ Data<T> to_data(const Dataset& d) {
 template <class T>
 RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, const TrainOptions& o,
                 const std::function<void(const EpochMetrics&)>& on_epoch) {
-  if (o.epochs < 1) throw OptionError("--epochs " + std::to_string(o.epochs) + " is out of range [1, inf)");
+  if (o.epochs < 1) throw OptionError("TrainOptions::epochs " + std::to_string(o.epochs) + " is out of range [1, inf)");
   if (o.batch_size < 1 || o.batch_size > model.max_batch())
-    throw OptionError("--batch-size " + std::to_string(o.batch_size) + " is out of range [1, " +
+    throw OptionError("TrainOptions::batch_size " + std::to_string(o.batch_size) + " is out of range [1, " +
                       std::to_string(model.max_batch()) + "]");
   const Eigen::Index n = train.x.rows(), features = train.x.cols();
   if (n == 0 || test.x.rows() == 0) throw Error("training and test sets must not be empty");

@@ -20,6 +20,12 @@ struct Dataset {
   std::vector<std::string> class_names;    // class k is class_names[k]
   Table x;                                 // samples × features
   std::vector<int> y;                      // class index of each sample
+  // From a CSV file (empty otherwise): each sample's line and each feature's column, from 1,
+  // so that a value can be named FILE:LINE:COLUMN after shuffling and splitting.
+  std::vector<int> lines, columns;
+  // Set when the first row was read as a header (a label given by number) although some of its
+  // fields are numbers: a data row with a typo looks the same. Says which field, for the CLI.
+  std::string header_assumed;
 
   Eigen::Index size() const { return x.rows(); }
   Eigen::Index features() const { return x.cols(); }

@@ -1,0 +1,50 @@
+#pragma once
+// The CLI's values, read strictly: a flag's text is all of it a decimal number in range, or a
+// list without empty items, or a non-empty word; anything else is a one-line descent::OptionError
+// that names the flag, repeats the value as the user wrote it and gives the allowed range.
+// CLI11's own conversions accept hex (0x10), wrap negative numbers into unsigned ones and read
+// an empty list as [0]; every command registers its values through these instead.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace descent::cli {
+
+// Shortest text that reads back as the same double (17 significant digits at most).
+std::string number_text(double x);
+
+// An integer in [lo, hi], decimal digits with an optional '-' only.
+std::int64_t parse_integer(std::string_view flag, std::string_view text, std::int64_t lo, std::int64_t hi);
+std::uint64_t parse_unsigned(std::string_view flag, std::string_view text, std::uint64_t hi);
+// A finite real in [lo, hi], or [lo, hi) when `below_hi` (from_chars: no hex, no leading '+'
+// or space). hi = the largest double reads as "inf)".
+double parse_real(std::string_view flag, std::string_view text, double lo = -std::numeric_limits<double>::max(),
+                  double hi = std::numeric_limits<double>::max(), bool below_hi = false);
+// Comma-separated items, none empty ("a,,b", "a," and "" are errors).
+std::vector<std::string> parse_list(std::string_view flag, std::string_view text);
+std::vector<double> parse_real_list(std::string_view flag, std::string_view text);
+// Text that must not be empty.
+std::string parse_word(std::string_view flag, std::string_view text);
+
+// Options that store through the parsers above. `name` is CLI11's ("--steps" or "--seed,-s").
+template <class Int>
+CLI::Option* add_integer(CLI::App* cmd, const std::string& name, Int& target, std::int64_t lo, std::int64_t hi,
+                         const std::string& doc) {
+  const std::string flag = name.substr(0, name.find(','));
+  CLI::Option* o = cmd->add_option_function<std::string>(
+      name, [&target, flag, lo, hi](const std::string& t) { target = Int(parse_integer(flag, t, lo, hi)); }, doc);
+  if constexpr (std::is_arithmetic_v<Int>) o->default_str(std::to_string(target));
+  return o;
+}
+CLI::Option* add_unsigned(CLI::App* cmd, const std::string& name, std::uint64_t& target, std::uint64_t hi,
+                          const std::string& doc);
+CLI::Option* add_real(CLI::App* cmd, const std::string& name, double& target, double lo, double hi,
+                      const std::string& doc, bool below_hi = false);
+CLI::Option* add_list(CLI::App* cmd, const std::string& name, std::vector<std::string>& target, const std::string& doc);
+CLI::Option* add_word(CLI::App* cmd, const std::string& name, std::string& target, const std::string& doc);
+
+}  // namespace descent::cli
