@@ -88,10 +88,8 @@ TEST(LabData, CsvErrorsNameFileLineColumn) {
   expect_error("", "-1", "bad.csv:1:1: empty file (no rows)");
   expect_error("\n  \n", "-1", "bad.csv:1:1: empty file (no rows)");
   expect_error("a,b,c\n", "-1", "bad.csv:2:1: no data rows after the header");
-  expect_error("a,b,c\n1,2,3\n", "species",
-               "bad.csv:1:1: --label 'species': no column of that name (columns: a, b, c)");
-  expect_error("1,2,3\n", "5",
-               "--label 5: bad.csv has 3 columns (use 1..3, a negative number from the end, or a name)");
+  expect_error("a,b,c\n1,2,3\n", "species", "bad.csv:1:1: label 'species': no column of that name (columns: a, b, c)");
+  expect_error("1,2,3\n", "5", "label 5: bad.csv has 3 columns (use 1..3, a negative number from the end, or a name)");
   expect_error("1,2,0\n3,4,0\n", "-1", "bad.csv: the label column has one class only ('0')");
   expect_error("1,\"2,0\n", "-1", "bad.csv:1:2: a quoted field is not closed");
 }

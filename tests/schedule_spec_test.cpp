@@ -60,13 +60,20 @@ TEST(ScheduleSpec, FaultsNameThePosition) {
     return std::string("no error");
   };
   EXPECT_EQ(message("multistep:milestones=10/x"),
-            "--schedule 'multistep:milestones=10/x': at position 25: milestones=x is not a whole number >= 0");
+            "schedule 'multistep:milestones=10/x': at position 25: milestones=x is not a whole number >= 0");
   EXPECT_EQ(message("warmup:steps=5*cosine:t_max=5+step:size=2"),
-            "--schedule 'warmup:steps=5*cosine:t_max=5+step:size=2': at position 1: a product cannot come before '+' "
+            "schedule 'warmup:steps=5*cosine:t_max=5+step:size=2': at position 1: a product cannot come before '+' "
             "(it has no single length); put it last");
   EXPECT_EQ(message("exp:decay=0.5,staircase=yes"),
-            "--schedule 'exp:decay=0.5,staircase=yes': at position 25: staircase=yes is not true or false");
-  EXPECT_EQ(message("step:gamma=0.5"), "--schedule 'step:gamma=0.5': at position 1: step needs size=...");
+            "schedule 'exp:decay=0.5,staircase=yes': at position 25: staircase=yes is not true or false");
+  EXPECT_EQ(message("step:gamma=0.5"), "schedule 'step:gamma=0.5': at position 1: step needs size=...");
+  try {  // the library names its option; a front end shows it its own way (the CLI: --schedule)
+    parse_schedule("step:gamma=0.5");
+    ADD_FAILURE() << "no error";
+  } catch (const descent::OptionError& e) {
+    EXPECT_EQ(e.option(), "schedule");
+    EXPECT_EQ(e.named("--schedule"), "--schedule 'step:gamma=0.5': at position 1: step needs size=...");
+  }
 }
 
 }  // namespace

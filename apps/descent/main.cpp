@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "descent/error.hpp"
+#include "option_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras"};
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "descent: error: {}\n", e.what());
+    return descent::cli::bad_input;
+  } catch (const descent::OptionError& e) {
+    // The library names its option; the user typed the flag.
+    const std::string text = e.option().empty() ? e.what() : e.named("--" + descent::cli::kebab(e.option()));
+    fmt::print(stderr, "descent: error: {}\n", text);
     return descent::cli::bad_input;
   } catch (const descent::Error& e) {
     fmt::print(stderr, "descent: error: {}\n", e.what());

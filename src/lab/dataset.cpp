@@ -139,8 +139,9 @@ Parsed parse(const RawFile& f, const std::string& label) {
   bool header = false;
   if (auto k = integer(label)) {
     if (*k == 0 || *k > columns || *k < -columns)
-      throw Error("--label " + label + ": " + f.source + " has " + std::to_string(columns) + " columns (use 1.." +
-                  std::to_string(columns) + ", a negative number from the end, or a name)");
+      throw OptionError("", "label",
+                        " " + label + ": " + f.source + " has " + std::to_string(columns) + " columns (use 1.." +
+                            std::to_string(columns) + ", a negative number from the end, or a name)");
     label_column = int(*k > 0 ? *k - 1 : columns + *k);
     for (int c = 0; c < columns; ++c)
       if (c != label_column && !number(first.fields[std::size_t(c)])) header = true;
@@ -148,8 +149,8 @@ Parsed parse(const RawFile& f, const std::string& label) {
     header = true;
     const auto it = std::find(first.fields.begin(), first.fields.end(), label);
     if (it == first.fields.end())
-      throw Error(where(f.source, first.line, 1) + "--label '" + label +
-                  "': no column of that name (columns: " + join(first.fields) + ")");
+      throw OptionError(where(f.source, first.line, 1), "label",
+                        " '" + label + "': no column of that name (columns: " + join(first.fields) + ")");
     label_column = int(it - first.fields.begin());
   }
 
@@ -287,14 +288,15 @@ void shuffle(Dataset& d, Rng& rng) {
 Shuffle parse_shuffle(std::string_view name) {
   if (name == "numpy") return Shuffle::numpy;
   if (name == "descent") return Shuffle::descent;
-  throw OptionError("shuffle '" + std::string(name) + "' is unknown (expected numpy or descent)");
+  throw OptionError("", "shuffle", " '" + std::string(name) + "' is unknown (expected numpy or descent)");
 }
 
 std::string_view to_string(Shuffle s) { return s == Shuffle::numpy ? "numpy" : "descent"; }
 
 std::vector<Eigen::Index> shuffle(Dataset& d, Shuffle how, std::uint64_t seed) {
   if (how == Shuffle::numpy && seed > 0xFFFFFFFFu)
-    throw OptionError("seed " + std::to_string(seed) + " is out of range [0, 4294967295] for the numpy shuffle");
+    throw OptionError("", "seed",
+                      " " + std::to_string(seed) + " is out of range [0, 4294967295] for the numpy shuffle");
   std::vector<Eigen::Index> order = identity(d);
   if (how == Shuffle::descent) {
     Rng rng(seed, Stream::data_order);

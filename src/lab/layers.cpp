@@ -11,7 +11,7 @@ Activation parse_activation(std::string_view name) {
   if (name == "relu") return Activation::relu;
   if (name == "tanh") return Activation::tanh;
   if (name == "sigmoid") return Activation::sigmoid;
-  throw OptionError("--activation '" + std::string(name) + "' is unknown (expected relu, tanh or sigmoid)");
+  throw OptionError("", "activation", " '" + std::string(name) + "' is unknown (expected relu, tanh or sigmoid)");
 }
 
 const char* to_string(Activation a) {
@@ -30,7 +30,8 @@ Initializer parse_initializer(std::string_view name) {
   if (name == "truncated_normal") return Initializer::truncated_normal;
   if (name == "glorot") return Initializer::glorot;
   if (name == "he") return Initializer::he;
-  throw OptionError("--initializer '" + std::string(name) + "' is unknown (expected truncated_normal, glorot or he)");
+  throw OptionError("", "initializer",
+                    " '" + std::string(name) + "' is unknown (expected truncated_normal, glorot or he)");
 }
 
 const char* to_string(Initializer i) {

@@ -10,7 +10,7 @@ namespace descent::lab {
 Loss parse_loss(std::string_view name) {
   if (name == "mse") return Loss::mse;
   if (name == "ce" || name == "cross_entropy") return Loss::cross_entropy;
-  throw OptionError("--loss '" + std::string(name) + "' is unknown (expected mse or ce)");
+  throw OptionError("", "loss", " '" + std::string(name) + "' is unknown (expected mse or ce)");
 }
 
 const char* to_string(Loss l) { return l == Loss::mse ? "mse" : "ce"; }

@@ -87,8 +87,8 @@ RunCursor restore_run(const Checkpoint& c, Optimizer& optimizer, RunResult& r, c
     fail("the epoch/batch cursor is out of range");
   if (metrics.size() != 4 * std::size_t(at.epoch)) fail("the metrics history does not match the cursor");
   if (at.epoch > epochs || (at.epoch == epochs && at.batch > 0))
-    fail("it is at epoch " + std::to_string(at.epoch) + (at.batch > 0 ? " (mid-epoch)" : "") + ", past --epochs " +
-         std::to_string(epochs));
+    fail("it is at epoch " + std::to_string(at.epoch) + (at.batch > 0 ? " (mid-epoch)" : "") +
+         ", past this run's end (epochs = " + std::to_string(epochs) + ")");
   c.restore_training(optimizer);  // all or nothing; the last step that can fail
   r.epochs.clear();
   for (int e = 0; e < at.epoch; ++e) {

@@ -29,15 +29,15 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
                                 {"clip_norm_per_tensor", o.clip_norm_per_tensor},
                                 {"clip_value", o.clip_value}})
     if (!(x >= 0) || !std::isfinite(x))
-      throw OptionError(std::string("TrainOptions::") + name + " " + format_number(x) + " is out of range [0, inf)");
-  if (!(o.ema >= 0 && o.ema < 1))
-    throw OptionError("TrainOptions::ema " + format_number(o.ema) + " is out of range [0, 1)");
-  if (o.ema > 0 && o.swa) throw OptionError("TrainOptions::ema and swa exclude each other");
+      throw OptionError("", name, " " + format_number(x) + " is out of range [0, inf)");
+  if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("", "ema", " " + format_number(o.ema) + " is out of range [0, 1)");
+  if (o.ema > 0 && o.swa) throw OptionError("ema and swa exclude each other");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
   if (parsed.uses_metric && o.schedule_per_step)
-    throw OptionError("TrainOptions::schedule '" + o.schedule +
-                      "': plateau is fed the epoch loss, so it cannot be stepped per step (schedule_per_step)");
+    throw OptionError(
+        "", "schedule",
+        " '" + o.schedule + "': plateau is fed the epoch loss, so it steps once per epoch, not per batch");
   return parsed;
 }
 
@@ -149,10 +149,11 @@ Data<T> to_data(const Dataset& d) {
 template <class T>
 RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, const TrainOptions& o,
                 const std::function<void(const EpochMetrics&)>& on_epoch) {
-  if (o.epochs < 1) throw OptionError("TrainOptions::epochs " + std::to_string(o.epochs) + " is out of range [1, inf)");
+  if (o.epochs < 1) throw OptionError("", "epochs", " " + std::to_string(o.epochs) + " is out of range [1, inf)");
   if (o.batch_size < 1 || o.batch_size > model.max_batch())
-    throw OptionError("TrainOptions::batch_size " + std::to_string(o.batch_size) + " is out of range [1, " +
-                      std::to_string(model.max_batch()) + "]");
+    throw OptionError(
+        "", "batch_size",
+        " " + std::to_string(o.batch_size) + " is out of range [1, " + std::to_string(model.max_batch()) + "]");
   const Eigen::Index n = train.x.rows(), features = train.x.cols();
   if (n == 0 || test.x.rows() == 0) throw Error("training and test sets must not be empty");
 

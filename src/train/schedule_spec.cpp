@@ -66,7 +66,8 @@ class Parser {
   explicit Parser(std::string_view spec) : spec_(spec) {}
 
   [[noreturn]] void fail(std::size_t at, const std::string& what) const {
-    throw OptionError("--schedule '" + std::string(spec_) + "': at position " + std::to_string(at + 1) + ": " + what);
+    throw OptionError("", "schedule",
+                      " '" + std::string(spec_) + "': at position " + std::to_string(at + 1) + ": " + what);
   }
 
   ParsedSchedule parse() {
