@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libomp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time
+          libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev gnuplot-nox time ccache
           # the Python package (make test): Debian's Python, its venv and headers, NumPy, PyTorch 1.13
           python3 python3-dev python3-venv python3-numpy python3-torch
           # distributed training (descent::mpi) and its tests under mpirun
