@@ -119,10 +119,13 @@ TEST(FamilyExplain, DivergingSaysAtWhichStep) {
   EXPECT_NE(r.out.find("descent: error: sgd diverged at step 1"), std::string::npos) << r.out;
   const Result empty = cli("explain sgd --grads ''");
   EXPECT_EQ(empty.status, 2) << empty.out;
-  EXPECT_EQ(empty.out, "descent: error: --grads: give at least one gradient, e.g. --grads 0.5,-0.2\n");
+  EXPECT_EQ(empty.out, "descent: error: --grads '': an empty list\n");
+  const Result hole = cli("explain sgd --grads 1,,2");
+  EXPECT_EQ(hole.status, 2) << hole.out;
+  EXPECT_EQ(hole.out, "descent: error: --grads '1,,2': item 2 is empty\n");
   const Result word = cli("explain sgd --grads 1,x");
   EXPECT_EQ(word.status, 2) << word.out;
-  EXPECT_EQ(word.out, "descent: error: --grads '1,x': value 2 ('x') is not a number\n");
+  EXPECT_EQ(word.out, "descent: error: --grads '1,x': item 2 ('x') is not a finite number\n");
 }
 
 }  // namespace

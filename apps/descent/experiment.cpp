@@ -181,7 +181,7 @@ void check_fits(const lab::Dataset& d, const LabArgs& a) {
       throw Error(
           fmt::format("{}: {} does not fit in float32 (--dtype f32, largest {}): use --dtype f64 or "
                       "--normalize standard",
-                      where, number_text(x), number_text(double(std::numeric_limits<float>::max()))));
+                      where, format_number(x), format_number(double(std::numeric_limits<float>::max()))));
     }
 }
 

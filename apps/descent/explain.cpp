@@ -15,13 +15,14 @@
 #include "descent/detail/parse.hpp"
 #include "explain_print.hpp"
 #include "option_flags.hpp"
+#include "parse.hpp"
 
 namespace descent::cli {
 namespace {
 
 struct ExplainArgs {
   const OptimizerInfo* info = nullptr;
-  std::vector<std::string> grads;  // as typed: "" and "1,,2" are errors, not zeros
+  std::vector<double> grads;  // parse_real_list: "", "1,,2" and "1,x" are errors, not zeros
   double w0 = 1.0;
   std::string convention = "seed";
   std::string format = "table";
@@ -54,27 +55,9 @@ Overrides overrides_of(const ExplainArgs& a) {
   return out;
 }
 
-std::vector<double> gradients(const std::vector<std::string>& items) {
-  std::string text;
-  for (std::size_t i = 0; i < items.size(); ++i) text += (i ? "," : "") + items[i];
-  if (text.empty()) throw OptionError("--grads: give at least one gradient, e.g. --grads 0.5,-0.2");
-  std::vector<double> out;
-  for (std::size_t at = 0, i = 1;; ++i) {
-    const std::size_t end = std::min(text.find(',', at), text.size());
-    const std::string item = text.substr(at, end - at);
-    double x = 0;
-    if (!detail::parse_double(item, x))
-      throw OptionError(item.empty() ? fmt::format("--grads '{}': value {} is empty", text, i)
-                                     : fmt::format("--grads '{}': value {} ('{}') is not a number", text, i, item));
-    out.push_back(x);
-    if (end == text.size()) return out;
-    at = end + 1;
-  }
-}
-
 void run(const ExplainArgs& a) {
   const Convention convention = parse_convention(a.convention);
-  const ExplainTable table = explain(a.info->name, convention, overrides_of(a), gradients(a.grads), a.w0);
+  const ExplainTable table = explain(a.info->name, convention, overrides_of(a), a.grads, a.w0);
   if (a.format == "csv")
     print_csv(table);
   else if (a.format == "json")
@@ -90,7 +73,10 @@ void add_optimizer(CLI::App* explain, const OptimizerInfo& info) {
   auto args = std::make_shared<ExplainArgs>();
   args->info = &info;
   CLI::App* cmd = explain->add_subcommand(std::string(info.name), std::string(info.summary));
-  cmd->add_option("--grads", args->grads, "The gradients g_1,g_2,... fed to the optimizer")->required()->delimiter(',');
+  cmd->add_option_function<std::string>(
+         "--grads", [args](const std::string& text) { args->grads = parse_real_list("--grads", text); },
+         "The gradients g_1,g_2,... fed to the optimizer")
+      ->required();
   cmd->add_option("--w0", args->w0, "The starting weight w_1")->capture_default_str();
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}))

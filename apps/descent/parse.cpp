@@ -7,6 +7,7 @@
 
 #include "descent/detail/parse.hpp"
 #include "descent/error.hpp"
+#include "descent/options.hpp"
 
 namespace descent::cli {
 namespace {
@@ -22,12 +23,6 @@ bool all_digits(std::string_view t) {
 std::string shown(std::string_view text) { return text.empty() ? "''" : std::string(text); }
 
 }  // namespace
-
-std::string number_text(double x) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);  // shortest round trip
-  return ec == std::errc() ? std::string(buf, end) : fmt::format("{}", x);
-}
 
 std::int64_t parse_integer(std::string_view flag, std::string_view text, std::int64_t lo, std::int64_t hi) {
   const std::string range = fmt::format("[{}, {}]", lo, hi);
@@ -58,8 +53,8 @@ double parse_real(std::string_view flag, std::string_view text, double lo, doubl
   if (!detail::parse_double(text, x)) throw OptionError(fmt::format("{} {}: not a number", flag, shown(text)));
   if (!std::isfinite(x)) throw OptionError(fmt::format("{} {}: not a finite number", flag, text));
   constexpr double max = std::numeric_limits<double>::max();
-  const std::string range = (lo == -max ? "(-inf" : "[" + number_text(lo)) + ", " +
-                            (hi == max ? "inf)" : number_text(hi) + (below_hi ? ")" : "]"));
+  const std::string range = (lo == -max ? "(-inf" : "[" + format_number(lo)) + ", " +
+                            (hi == max ? "inf)" : format_number(hi) + (below_hi ? ")" : "]"));
   if (x < lo || x > hi || (below_hi && x == hi)) out_of_range(flag, text, range);
   return x;
 }

@@ -14,9 +14,6 @@
 
 namespace descent::cli {
 
-// Shortest text that reads back as the same double (17 significant digits at most).
-std::string number_text(double x);
-
 // An integer in [lo, hi], decimal digits with an optional '-' only.
 std::int64_t parse_integer(std::string_view flag, std::string_view text, std::int64_t lo, std::int64_t hi);
 std::uint64_t parse_unsigned(std::string_view flag, std::string_view text, std::uint64_t hi);
