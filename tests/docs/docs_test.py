@@ -27,10 +27,13 @@ with placeholders, ```cpp, ...) is not read. Each page's commands run in order, 
 earlier one on the page wrote; there `descent` (on PATH) and `build/descent` are the CLI under
 test. Each must exit with 0 within COMMAND_TIMEOUT seconds.
 
-Two HTML comments (invisible on the rendered page) on the line right before a fence change
-what happens to that block:
+HTML comments (invisible on the rendered page) on the lines right before a fence change what
+happens to that block:
   <!-- docs-test: skip REASON -->     its commands are not run (REASON is required)
   <!-- docs-test: files NAME ... -->  first copies each tests/docs/files/NAME into the directory
+  <!-- docs-test: output -->          (```console only) the lines after each "$ " command, up to
+                                      the next one, are its output: they must equal its stdout
+                                      (trailing spaces and blank lines aside)
 
 A failure is reported as FILE:LINE: what is wrong (for a command: its exit code and stderr).
 """
@@ -191,27 +194,47 @@ def check_paths(page, repo, errors):
 
 
 def commands(block):
-    """The block's commands as (line number, command text), continuation lines joined."""
-    found, pending, start = [], None, 0
+    """The block's commands as [line number, command text, output lines shown after it]."""
+    found, pending = [], False
     for n, line in block.lines:
-        if pending is not None:
-            pending += " " + line.strip()
+        if pending:
+            found[-1][1] += " " + line.strip()
         else:
             m = COMMAND.match(line.strip())
-            if not m or (block.lang == "console" and not line.strip().startswith("$")):
+            prompt = line.strip().startswith("$")
+            if not m or (block.lang == "console" and not prompt):
+                if found and block.lang == "console" and not prompt:
+                    found[-1][2].append(line.rstrip())
+                elif prompt:
+                    found.append(None)  # another program's command: its output is not ours
                 continue
-            pending, start = m.group(1), n
-        if pending.endswith("\\"):
-            pending = pending[:-1].rstrip()
-            continue
-        found.append((start, pending))
-        pending = None
-    if pending is not None:
-        found.append((start, pending))
-    return found
+            found.append([n, m.group(1), []])
+        pending = found[-1][1].endswith("\\")
+        if pending:
+            found[-1][1] = found[-1][1][:-1].rstrip()
+    result = [c for c in found if c is not None]
+    for c in result:
+        while c[2] and not c[2][-1]:
+            c[2].pop()
+    return result
+
+
+def output_mismatch(shown, actual):
+    got = [line.rstrip() for line in actual.splitlines()]
+    while got and not got[-1]:
+        got.pop()
+    for i, (a, b) in enumerate(zip(shown, got)):
+        if a != b:
+            return f"output line {i + 1} differs:\n    shown: {a}\n    got:   {b}"
+    if len(shown) != len(got):
+        return f"shows {len(shown)} output lines, the command printed {len(got)}"
+    return None
 
 
 def run_commands(page, repo, cli, errors, log):
+    for b in page.blocks:
+        if any(d[1] == "output" for d in b.directives) and b.lang != "console":
+            errors.append(f"{page.rel}:{b.line}: docs-test: output needs a ```console block")
     runnable = [b for b in page.blocks if b.lang in RUN_LANGS and commands(b)]
     if not runnable:
         return 0
@@ -226,9 +249,10 @@ def run_commands(page, repo, cli, errors, log):
         env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
         for block in runnable:
             skip = [d for d in block.directives if d[1] == "skip"]
+            check_output = any(d[1] == "output" for d in block.directives)
             for n, name, arg in block.directives:
-                if name not in ("skip", "files"):
-                    errors.append(f"{page.rel}:{n}: unknown docs-test directive '{name}' (skip or files)")
+                if name not in ("skip", "files", "output"):
+                    errors.append(f"{page.rel}:{n}: unknown docs-test directive '{name}' (skip, files or output)")
                 elif name == "skip" and not arg:
                     errors.append(f"{page.rel}:{n}: docs-test: skip needs a reason")
                 elif name == "files":
@@ -238,7 +262,7 @@ def run_commands(page, repo, cli, errors, log):
                             errors.append(f"{page.rel}:{n}: docs-test: files: no tests/docs/files/{f}")
                         else:
                             shutil.copy(src, work / f)
-            for n, cmd in commands(block):
+            for n, cmd, shown in commands(block):
                 if skip:
                     log.append(f"{page.rel}:{n}: skipped, {skip[0][2]}: {cmd}")
                     continue
@@ -246,14 +270,18 @@ def run_commands(page, repo, cli, errors, log):
                 try:
                     r = subprocess.run(["/bin/sh", "-c", cmd], cwd=work, env=env, stdin=subprocess.DEVNULL,
                                        capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
-                    code, err = r.returncode, r.stderr.strip()
+                    code, out, err = r.returncode, r.stdout, r.stderr.strip()
                 except subprocess.TimeoutExpired as e:
-                    code, err = "timeout", f"still running after {COMMAND_TIMEOUT} s; {e.stderr or ''}"
+                    code, out, err = "timeout", "", f"still running after {COMMAND_TIMEOUT} s; {e.stderr or ''}"
                 count += 1
                 log.append(f"{page.rel}:{n}: {time.monotonic() - begin:6.2f} s  exit {code}: {cmd}")
                 if code != 0:
                     errors.append(f"{page.rel}:{n}: `{cmd}` exited with {code}:\n    " +
                                   ("\n    ".join(err.splitlines()[-10:]) or "(no stderr)"))
+                elif check_output:
+                    wrong = output_mismatch(shown, out)
+                    if wrong:
+                        errors.append(f"{page.rel}:{n}: `{cmd}`: the page's output is stale: {wrong}")
     return count
 
 
