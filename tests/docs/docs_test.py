@@ -150,8 +150,7 @@ def anchors(page):
 
 def check_links(page, pages, repo, errors):
     for n, line in page.text_lines + [x for b in page.blocks for x in b.lines]:
-        m = OUTSIDE.search(line)
-        if m:
+        for m in OUTSIDE.finditer(line):
             errors.append(f"{page.rel}:{n}: points outside the repository: '{m.group(0)}' in: {line.strip()}")
     for n, line in page.text_lines:
         bare = INLINE_CODE.sub("", line)
