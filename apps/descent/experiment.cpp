@@ -679,7 +679,8 @@ void add_extras_flags(CLI::App* cmd, LabArgs& a) {
   cmd->add_flag("--swa", a.swa, "Test with the running mean of the weights, updated after each epoch");
   add_list(cmd, "--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'");
   cmd->add_option("--nonfinite", a.nonfinite,
-                  "A NaN or infinite gradient: error (stop, naming it), skip (the step) or zero (those values)")
+                  "A NaN or infinite gradient: error (stop, naming it), skip (the step), zero (those values) "
+                  "or unchecked (no check: they reach the weights)")
       ->capture_default_str();
 }
 
