@@ -246,6 +246,7 @@ TEST(Plots, MinimizeScriptRerunsByItself) {
   fs::remove(m.dir / "rosenbrock.png");
   const std::string command = "cd " + lab_test::shell_quote(m.dir.string()) + " && gnuplot rosenbrock.gp 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0);
+  ASSERT_TRUE(fs::exists(m.dir / "rosenbrock.png"));
   EXPECT_EQ(read(m.dir / "rosenbrock.png").substr(1, 3), "PNG");
 }
 
