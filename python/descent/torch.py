@@ -7,6 +7,7 @@ hyperparameters (so torch's lr_schedulers work unchanged) and each parameter's g
 `state_dict()` show it in torch.optim's format, and `load_state_dict` takes torch.optim's."""
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections import defaultdict
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import _core
+from . import _core, _registry
 
 _TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 _FLOATS = {torch.float32: _core.DType.f32, torch.float64: _core.DType.f64}
@@ -25,16 +26,50 @@ def _scalar_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-class _Descent(torch.optim.Optimizer):
-    """What every descent.torch optimizer shares; a subclass declares its rule and mapping."""
+# torch.optim's arguments that pick its implementation (or refuse what descent cannot do), not
+# the math: no registry option, so their defaults are torch's own.
+_IMPLEMENTATION = {"foreach": None, "fused": None, "capturable": False, "differentiable": False}
 
-    _rule = ""                  # the registry's name of the rule
+
+class _Descent(torch.optim.Optimizer):
+    """What every descent.torch optimizer shares. A subclass declares only which registry
+    optimizer it is and torch's names: its signature, defaults and option mapping are derived
+    from the library's registry when the class is made (`_derive`), so a registry rename breaks
+    it at import and a changed default changes it, never silently."""
+
+    _optimizer = ""             # the registry's name of the optimizer ("adam", "adamw", ...)
+    _args = ""                  # torch's arguments after params, in torch's order; "*": keyword-only from there
+    _renames: dict[str, Any] = {}  # torch's argument -> descent's option (a tuple: betas -> beta1, beta2)
     _slots: dict[str, str] = {}  # torch's state key -> descent's slot, in torch's order
     _has_step = True            # torch keeps state["step"]
     _state_at_init = False      # torch fills the state at construction (Adagrad)
     _int_step_1_13 = False      # torch 1.13 keeps `step` as a Python int (RMSprop, Adadelta)
 
-    def __init__(self, params: Any, defaults: dict[str, Any]):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._signature, cls._mapping = _derive(cls.__name__, _registry.entry(cls._optimizer), cls._args,
+                                               cls._renames, cls._slots)
+        if "__init__" in cls.__dict__:
+            return  # a user's subclass with its own constructor: super().__init__ is its parent's
+
+        def __init__(self, params, *args, **kwargs):
+            try:
+                bound = cls._signature.bind(self, params, *args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"{cls._name()}: {e}") from None
+            bound.apply_defaults()
+            defaults = {k: v for k, v in bound.arguments.items() if k not in ("self", "params")}
+            self._check_arguments(defaults)
+            _Descent._setup(self, params, defaults)
+
+        __init__.__signature__ = cls._signature
+        __init__.__doc__ = f"torch.optim's signature; the defaults are the registry's {cls._optimizer} (pytorch)."
+        cls.__init__ = __init__
+
+    def _check_arguments(self, defaults: dict[str, Any]) -> None:
+        """Checks torch.optim makes at construction with its own message (SGD's nesterov)."""
+
+    def _setup(self, params: Any, defaults: dict[str, Any]):
         for flag in ("capturable", "differentiable"):
             if defaults.get(flag):
                 raise ValueError(f"{self._name()}: {flag}=True is not supported: descent steps CPU tensors "
@@ -53,8 +88,14 @@ class _Descent(torch.optim.Optimizer):
 
     # --- what a subclass says ---------------------------------------------------------------
     def _options(self, group: dict) -> list[tuple[str, Any, str]]:
-        """(descent's option, value, torch's argument) for one group, in the order to apply."""
-        raise NotImplementedError
+        """(descent's option, value, torch's argument) for one group, in the registry's order."""
+        out = []
+        for option, arg, index, is_flag in self._mapping:
+            value = group.get(arg, self.defaults[arg])
+            if index is not None:
+                value, arg = value[index], f"{arg}[{index}]"
+            out.append((option, bool(value) if is_flag else value, arg))
+        return out
 
     def _initial_slot(self, key: str, group: dict, p: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(p, memory_format=torch.contiguous_format)
@@ -251,7 +292,7 @@ class _Descent(torch.optim.Optimizer):
         for gi in range(done, len(self.param_groups)):
             params = self._core_params(gi, self.param_groups[gi]["params"])
             if self._core is None:
-                self._core = _core.Optimizer(self._rule, params, "pytorch", [], [])
+                self._core = _core.Optimizer(self._optimizer, params, "pytorch", [], [])
                 self._core.set_nonfinite("unchecked")  # as torch.optim: a NaN flows into the weights
             else:
                 self._core.add_group(params, 0)
@@ -318,39 +359,55 @@ class _Descent(torch.optim.Optimizer):
         return loss
 
 
-def _betas(group: dict) -> tuple[Any, Any]:
-    b = group["betas"]
-    return b[0], b[1]
+def _derive(cls: str, info: dict, args: str, renames: dict, slots: dict) -> tuple[inspect.Signature, list]:
+    """A class's signature (torch's argument order, the registry's pytorch defaults) and its
+    mapping [(descent's option, torch's argument, index in a tuple argument or None, is a flag)]
+    in the registry's order. Raises ImportError when torch's names and the registry disagree: an
+    argument maps to an option or slot the registry's optimizer does not have."""
+    options = {o["name"]: o for o in info["options"]}
+    where = f"descent.torch.{cls} (the registry's {info['name']})"
+    kind, params = inspect.Parameter.POSITIONAL_OR_KEYWORD, []
+    found: dict[str, tuple[str, int | None]] = {}
+    for arg in args.split():
+        if arg == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+            continue
+        if arg in _IMPLEMENTATION:
+            default = _IMPLEMENTATION[arg]
+        else:
+            names = renames.get(arg, arg)
+            names = names if isinstance(names, tuple) else (names,)
+            for i, name in enumerate(names):
+                if name not in options:
+                    raise ImportError(f"{where}: torch's argument {arg} maps to option {name}, which the registry "
+                                      f"does not have (its options: {', '.join(options)})")
+                found[name] = (arg, i if len(names) > 1 else None)
+            values = tuple(options[n]["defaults"]["pytorch"] for n in names)
+            default = values if len(names) > 1 else values[0]
+        params.append(inspect.Parameter(arg, kind, default=default))
+    registry_slots = [s["name"] for s in info["slots"]]
+    for key, slot in slots.items():
+        if slot not in registry_slots:
+            raise ImportError(f"{where}: torch's state '{key}' maps to slot {slot}, which the registry does not "
+                              f"have (its slots: {', '.join(registry_slots)})")
+    mapping = [(name, *found[name], options[name]["type"] == "flag") for name in options if name in found]
+    first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+             inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return inspect.Signature(first + params), mapping
 
 
-def _common(group: dict, decoupled: bool = False) -> list[tuple[str, Any, str]]:
-    return [("lr", group["lr"], "lr"), ("weight_decay", group["weight_decay"], "weight_decay"),
-            ("decoupled_weight_decay", bool(decoupled), "decoupled_weight_decay"),
-            ("maximize", bool(group.get("maximize", False)), "maximize")]
-
-
-def _moments(group: dict) -> list[tuple[str, Any, str]]:
-    b1, b2 = _betas(group)
-    return [("beta1", b1, "betas[0]"), ("beta2", b2, "betas[1]"), ("eps", group["eps"], "eps")]
+_BETAS = {"betas": ("beta1", "beta2")}
 
 
 class SGD(_Descent):
-    _rule = "sgd"
+    _optimizer = "sgd"
+    _args = "lr momentum dampening weight_decay nesterov * maximize foreach differentiable fused"
     _slots = {"momentum_buffer": "m"}
     _has_step = False
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
-        if nesterov and (momentum <= 0 or dampening != 0):
+    def _check_arguments(self, d):
+        if d["nesterov"] and (d["momentum"] <= 0 or d["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
-                                      differentiable=differentiable, fused=fused))
-
-    def _options(self, group):
-        return _common(group) + [("momentum", group["momentum"], "momentum"),
-                                 ("dampening", group["dampening"], "dampening"),
-                                 ("nesterov", bool(group["nesterov"]), "nesterov")]
 
     def _entry(self, t, slots, group, p):
         if "m" not in slots:  # no momentum: torch 1.13 keeps a None buffer, torch 2 nothing
@@ -359,92 +416,51 @@ class SGD(_Descent):
 
 
 class Adam(_Descent):
-    _rule = "adam"
+    _optimizer = "adam"
+    _args = ("lr betas eps weight_decay amsgrad * foreach maximize capturable differentiable fused "
+             "decoupled_weight_decay")
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      foreach=foreach, maximize=maximize, capturable=capturable,
-                                      differentiable=differentiable, fused=fused,
-                                      decoupled_weight_decay=decoupled_weight_decay))
 
-    def _options(self, group):
-        return (_common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
-                + [("amsgrad", bool(group["amsgrad"]), "amsgrad")])
-
-
-class AdamW(Adam):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)
-
-    def _options(self, group):
-        return _common(group, True) + _moments(group) + [("amsgrad", bool(group["amsgrad"]), "amsgrad")]
+class AdamW(_Descent):
+    """The registry's adamw: Adam with decoupled weight decay (its preset; no argument for it)."""
+    _optimizer = "adamw"
+    _args = "lr betas eps weight_decay amsgrad * maximize foreach capturable differentiable fused"
+    _renames = _BETAS
+    _slots = Adam._slots
 
 
 class Adagrad(_Descent):
-    _rule = "adagrad"
+    _optimizer = "adagrad"
+    _args = "lr lr_decay weight_decay initial_accumulator_value eps foreach * maximize differentiable fused"
     _slots = {"sum": "v"}
     _state_at_init = True
-
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
-                                      fused=fused))
-
-    def _options(self, group):
-        return _common(group) + [("eps", group["eps"], "eps"), ("lr_decay", group["lr_decay"], "lr_decay"),
-                                 ("initial_accumulator_value", group["initial_accumulator_value"],
-                                  "initial_accumulator_value")]
 
     def _initial_slot(self, key, group, p):
         return torch.full_like(p, float(group["initial_accumulator_value"]), memory_format=torch.contiguous_format)
 
 
 class RMSprop(_Descent):
-    _rule = "rmsprop"
+    _optimizer = "rmsprop"
+    _args = "lr alpha eps weight_decay momentum centered capturable foreach maximize differentiable"
+    _renames = {"alpha": "beta"}
     _slots = {"square_avg": "v", "momentum_buffer": "buffer", "grad_avg": "g_mean"}
     _int_step_1_13 = True
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, capturable=capturable, foreach=foreach,
-                                      maximize=maximize, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group) + [("beta", group["alpha"], "alpha"), ("eps", group["eps"], "eps"),
-                                 ("momentum", group["momentum"], "momentum"),
-                                 ("centered", bool(group["centered"]), "centered")]
-
 
 class NAdam(_Descent):
-    _rule = "nadam"
+    _optimizer = "nadam"
+    _args = ("lr betas eps weight_decay momentum_decay decoupled_weight_decay * foreach maximize capturable "
+             "differentiable")
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
-
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      foreach=foreach, maximize=maximize, capturable=capturable,
-                                      differentiable=differentiable))
-
-    def _options(self, group):
-        return (_common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
-                + [("momentum_decay", group["momentum_decay"], "momentum_decay")])
 
     def _entry(self, t, slots, group, p):
         # torch's order: step, mu_product, exp_avg, exp_avg_sq. mu_product is Π μ_i as torch
         # multiplies it (in its scalar dtype); descent recomputes Π from t, so loading ignores it.
         entry = super()._entry(t, slots, group, p)
-        b1, psi = float(_betas(group)[0]), float(group["momentum_decay"])
+        b1, psi = float(group["betas"][0]), float(group["momentum_decay"])
         product = torch.tensor(1.0, dtype=_scalar_dtype())
         for i in range(1, t + 1):
             product *= b1 * (1.0 - 0.5 * 0.96 ** (i * psi))
@@ -452,72 +468,44 @@ class NAdam(_Descent):
 
 
 class RAdam(_Descent):
-    _rule = "radam"
+    _optimizer = "radam"
+    _args = "lr betas eps weight_decay decoupled_weight_decay * foreach maximize capturable differentiable"
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
-                                      maximize=maximize, capturable=capturable, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
 
 
 class Adamax(_Descent):
-    _rule = "adamax"
+    _optimizer = "adamax"
+    _args = "lr betas eps weight_decay foreach * maximize differentiable capturable"
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_inf": "u"}
-
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
-
-    def _options(self, group):
-        return _common(group) + _moments(group)
 
 
 class Adadelta(_Descent):
-    _rule = "adadelta"
+    _optimizer = "adadelta"
+    _args = "lr rho eps weight_decay foreach * capturable maximize differentiable"
     _slots = {"square_avg": "v", "acc_delta": "u"}
     _int_step_1_13 = True
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
-                 maximize=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      capturable=capturable, maximize=maximize, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group) + [("rho", group["rho"], "rho"), ("eps", group["eps"], "eps")]
-
 
 class Lion(_Descent):
-    """Lion (Chen et al. 2023) in torch.optim's style; not in torch.optim. State: exp_avg."""
-    _rule = "lion"
+    """Lion (Chen et al. 2023) in torch.optim's style; not in torch.optim. Decoupled weight decay
+    (the registry's preset). State: exp_avg."""
+    _optimizer = "lion"
+    _args = "lr betas weight_decay * maximize"
+    _renames = _BETAS
     _slots = {"exp_avg": "m"}
     _has_step = False
-
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize))
-
-    def _options(self, group):
-        b1, b2 = _betas(group)
-        return _common(group, True) + [("beta1", b1, "betas[0]"), ("beta2", b2, "betas[1]")]
 
 
 class LAMB(_Descent):
     """LAMB (You et al. 2020) in torch.optim's style; not in torch.optim. weight_decay is the
-    decay inside the trust ratio's update. State: step, exp_avg, exp_avg_sq."""
-    _rule = "lamb"
+    decay inside the trust ratio's update (the registry's trust_decay). State: step, exp_avg,
+    exp_avg_sq."""
+    _optimizer = "lamb"
+    _args = "lr betas eps weight_decay * maximize"
+    _renames = {**_BETAS, "weight_decay": "trust_decay"}
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
-
-    def _options(self, group):
-        return ([("lr", group["lr"], "lr"), ("maximize", bool(group.get("maximize", False)), "maximize")]
-                + _moments(group) + [("trust_decay", group["weight_decay"], "weight_decay")])
 
 
 __all__ = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax", "Adadelta", "Lion", "LAMB"]
