@@ -74,7 +74,7 @@ class _Descent(torch.optim.Optimizer):
             if defaults.get(flag):
                 raise ValueError(f"{self._name()}: {flag}=True is not supported: descent steps CPU tensors "
                                  f"outside autograd and CUDA graphs (use torch.optim for it)")
-        self._core = None
+        self._cohorts = None
         self._mirror = defaultdict(dict)
         self._mirror_stale = False  # the core has stepped since the mirror was made
         self._mirror_dirty = False  # the mirror may differ from the core (read, written or loaded)
@@ -106,7 +106,7 @@ class _Descent(torch.optim.Optimizer):
     # --- the state, as torch.optim shows it ------------------------------------------------
     @property
     def state(self):  # type: ignore[override]
-        if self._core is not None and (self._mirror_stale or self._mirror is None):
+        if getattr(self, "_cohorts", None) is not None and (self._mirror_stale or self._mirror is None):
             self._mirror = self._export()
             self._mirror_stale = False
         self._mirror_dirty = True  # the caller holds it and may change it, as torch.optim allows
@@ -131,37 +131,40 @@ class _Descent(torch.optim.Optimizer):
     def __getstate__(self) -> dict:
         out = super().__getstate__()
         out = dict(out)
-        out.pop("_core", None)
+        out.pop("_cohorts", None)
         out["state"] = self.state
         return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         """torch.optim's format (or this optimizer's own state_dict()): all checked and copied
         into descent before anything changes; on an error the optimizer is as it was."""
-        saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty)
+        saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts)
         try:
             super().load_state_dict(state_dict)
             self._sync_structure()
-            self._apply_options()
             self._import(self._mirror)
         except Exception:
-            self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty = saved
-            self._applied = [dict() for _ in self.param_groups]
+            self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts = saved
+            for c in self._cohorts:  # the failed load may have set options: the groups' own again
+                c.applied = {}
             self._apply_options()
             raise
 
     def _export(self) -> dict:
-        s = self._core.export_state()
-        out = defaultdict(dict)
-        for i, p in enumerate(self._params):
-            info = s["params"][i]
-            group = self.param_groups[info["group"]]
-            t = s["groups"][info["group"]]["t"]
+        rows = {}
+        for c in self._cohorts:
+            s = c.core.export_state()
+            t = s["groups"][0]["t"]
             if t == 0 and not self._state_at_init:
-                continue
-            entry = self._entry(t, info["slots"], group, p)
-            if entry is not None:
-                out[p] = entry
+                continue  # torch.optim: no state before a parameter's first step
+            for info in s["params"]:
+                i = int(info["name"])
+                entry = self._entry(t, info["slots"], self.param_groups[c.group], self._params[i])
+                if entry is not None:
+                    rows[i] = entry
+        out = defaultdict(dict)
+        for i in sorted(rows):
+            out[self._params[i]] = rows[i]
         return out
 
     def _entry(self, t: int, slots: dict, group: dict, p: torch.Tensor) -> dict | None:
@@ -175,39 +178,35 @@ class _Descent(torch.optim.Optimizer):
         return entry
 
     def _import(self, mirror: dict) -> None:
-        """The torch-format state into the core: all checked first (import_state)."""
-        s = {"optimizer": self._core.name, "skipped_steps": self._core.skipped_steps(), "groups": [], "params": []}
+        """The torch-format state into new cohorts, one per group and step count; every one is
+        built and checked (import_state) before any replaces the current ones."""
+        cohorts = []
         for gi, group in enumerate(self.param_groups):
-            steps = set()
+            by_step: dict[int, list[int]] = {}
             for p in group["params"]:
-                entry = mirror.get(p) or {}
-                steps.add(self._step_of(entry, gi))
-            if len(steps) > 1:
-                raise ValueError(f"{self._name()}: the parameters of group {gi} are at different steps "
-                                 f"({', '.join(str(t) for t in sorted(steps))}); descent keeps one step "
-                                 f"count per group")
-            t = steps.pop() if steps else 0
-            s["groups"].append({"t": t, "options": dict(self._core.options(gi))})
-            for p in group["params"]:
-                i = self._index[id(p)]
-                entry = mirror.get(p) or {}
-                slots = {}
-                for key in self._core.kept_slots(i):
-                    torch_key = self._torch_key(key)
-                    value = entry.get(torch_key)
-                    if value is None:
-                        if entry and t > 0:
-                            raise ValueError(f"{self._name()}: the state of parameter {i} (group {gi}) has no "
-                                             f"'{torch_key}' (it has {', '.join(map(str, entry)) or 'nothing'})")
-                        value = self._initial_slot(torch_key, group, p)
-                    if not torch.is_tensor(value) or value.shape != p.shape:
-                        raise ValueError(f"{self._name()}: state '{torch_key}' of parameter {i} (group {gi}) is "
-                                         f"not a tensor of the parameter's shape {tuple(p.shape)}")
-                    slots[key] = value.detach().to(device="cpu", dtype=p.dtype).contiguous().reshape(-1).numpy()
-                s["params"].append({"name": str(i), "group": gi, "dtype": "float32" if p.dtype == torch.float32
-                                    else "float64", "shape": self._shape(p), "slots": slots})
-        self._core.import_state(s)
+                by_step.setdefault(self._step_of(mirror.get(p) or {}, gi), []).append(self._index[id(p)])
+            for t, members in by_step.items():
+                cohorts.append(self._new_cohort(gi, members, t, self._slot_from(mirror, gi, t)))
+        self._cohorts = cohorts
         self._mirror_dirty = False
+
+    def _slot_from(self, mirror: dict, gi: int, t: int) -> Callable[[int, str], Any]:
+        """Slot `slot` of parameter i from a torch-format state, checked, as descent imports it."""
+        def slot_of(i: int, slot: str):
+            p = self._params[i]
+            entry = mirror.get(p) or {}
+            torch_key = self._torch_key(slot)
+            value = entry.get(torch_key)
+            if value is None:
+                if entry and t > 0:
+                    raise ValueError(f"{self._name()}: the state of parameter {i} (group {gi}) has no "
+                                     f"'{torch_key}' (it has {', '.join(map(str, entry)) or 'nothing'})")
+                value = self._initial_slot(torch_key, self.param_groups[gi], p)
+            if not torch.is_tensor(value) or value.shape != p.shape:
+                raise ValueError(f"{self._name()}: state '{torch_key}' of parameter {i} (group {gi}) is "
+                                 f"not a tensor of the parameter's shape {tuple(p.shape)}")
+            return value.detach().to(device="cpu", dtype=p.dtype).contiguous().reshape(-1).numpy()
+        return slot_of
 
     def _step_of(self, entry: dict, group: int) -> int:
         if not entry:
@@ -256,89 +255,110 @@ class _Descent(torch.optim.Optimizer):
             raise TypeError(f"{where} has a non-contiguous gradient; descent reads gradients in place")
 
     def _build(self) -> None:
-        """The core over every group's parameters; the gradients are bound before each step."""
+        """A cohort per group over its parameters; the gradients are bound before each step."""
         self._params: list[torch.Tensor] = []
         self._index: dict[int, int] = {}
-        self._core = None
-        self._applied: list[dict] = []
+        self._group_params: list[list[int]] = []  # each group's parameters, indices into _params
+        self._cohorts: list[_Cohort] = []
         self._sync_structure()
-        self._apply_options()
         self._mirror_dirty = bool(self._mirror)  # after unpickling: the state to load
-        if self._state_at_init and not self._mirror:
-            self._import({})  # torch fills it now, from the options as given (Adagrad's initial sum)
 
-    def _core_params(self, gi: int, params: list) -> list:
-        out = []
-        for p in params:
-            i = len(self._params)
-            if id(p) in self._index:
-                raise ValueError(f"{self._name()}: parameter {self._index[id(p)]} appears in two groups")
-            self._check_param(i, gi, p, None)
-            # Until the first step binds the gradient, the value stands in for it (never read).
-            out.append(_core.param_at(str(i), _FLOATS[p.dtype], p.data_ptr(), p.data_ptr(), p.numel(),
-                                      list(self._shape(p))))
-            self._index[id(p)] = i
-            self._params.append(p)
-        return out
+    def _param_at(self, i: int) -> "_core.Param":
+        # Until a step binds the gradient, the value stands in for it (never read).
+        p = self._params[i]
+        return _core.param_at(str(i), _FLOATS[p.dtype], p.data_ptr(), p.data_ptr(), p.numel(), list(self._shape(p)))
+
+    def _new_cohort(self, gi: int, members: list[int], t: int, slot_of: Callable[[int, str], Any]) -> "_Cohort":
+        """A core over `members` of group gi at step t with the group's options; its slots from
+        slot_of(i, slot), unless it is fresh (t = 0: zeros, unless torch starts elsewhere)."""
+        core = _core.Optimizer(self._optimizer, [self._param_at(i) for i in members], "pytorch", [], [])
+        core.set_nonfinite("unchecked")  # as torch.optim: a NaN flows into the weights
+        c = _Cohort(gi, members, core)
+        self._apply_to(c)
+        if t == 0 and not self._state_at_init:
+            return c
+        params = []
+        for k, i in enumerate(members):
+            p = self._params[i]
+            params.append({"name": str(i), "group": 0, "dtype": "float32" if p.dtype == torch.float32 else "float64",
+                           "shape": self._shape(p), "slots": {s: slot_of(i, s) for s in core.kept_slots(k)}})
+        core.import_state({"optimizer": core.name, "skipped_steps": 0, "params": params,
+                           "groups": [{"t": t, "options": dict(core.options(0))}]})
+        return c
 
     def _sync_structure(self) -> None:
-        """Groups added since (add_param_group) join the core; a group's parameters stay."""
-        done = 0 if self._core is None else self._core.group_count()
+        """Groups added since (add_param_group) join as a cohort each; a group's parameters stay."""
+        done = len(self._group_params)
         for gi, group in enumerate(self.param_groups[:done]):
-            first = sum(len(g["params"]) for g in self.param_groups[:gi])
-            if [id(p) for p in group["params"]] != [id(p) for p in self._params[first:first + len(group["params"])]]:
+            if [id(p) for p in group["params"]] != [id(self._params[i]) for i in self._group_params[gi]]:
                 raise ValueError(f"{self._name()}: the parameters of group {gi} changed; descent keeps its "
                                  f"groups' parameters (add a group with add_param_group instead)")
         for gi in range(done, len(self.param_groups)):
-            params = self._core_params(gi, self.param_groups[gi]["params"])
-            if self._core is None:
-                self._core = _core.Optimizer(self._optimizer, params, "pytorch", [], [])
-                self._core.set_nonfinite("unchecked")  # as torch.optim: a NaN flows into the weights
-            else:
-                self._core.add_group(params, 0)
-            self._applied.append({})
+            members = []
+            for p in self.param_groups[gi]["params"]:
+                i = len(self._params)
+                if id(p) in self._index:
+                    raise ValueError(f"{self._name()}: parameter {self._index[id(p)]} appears in two groups")
+                self._check_param(i, gi, p, None)
+                self._index[id(p)] = i
+                self._params.append(p)
+                members.append(i)
+            self._group_params.append(members)
+            # torch fills Adagrad's state now, from the options as given (its initial sum)
+            self._cohorts.append(self._new_cohort(gi, members, 0, self._slot_from({}, gi, 0)))
 
     def _apply_options(self) -> None:
-        """Each group's hyperparameters, as they are now, into the core (only those that changed)."""
-        for gi, group in enumerate(self.param_groups):
-            applied = self._applied[gi]
-            for name, value, torch_name in self._options(group):
-                value = float(value) if not isinstance(value, bool) else value
-                if applied.get(name) == value and type(applied.get(name)) is type(value):
-                    continue
-                try:
-                    if name == "lr":
-                        self._core.set_lr(value, gi)
-                    elif isinstance(value, bool):
-                        self._core.set_option(name, "true" if value else "false", gi)
-                    else:
-                        self._core.set_number(name, value, gi)
-                except _core.OptionError as e:
-                    why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
-                    raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {gi}) {why}") from None
-                applied[name] = value
+        """Each group's hyperparameters, as they are now, into its cohorts (only those that changed)."""
+        for c in self._cohorts:
+            self._apply_to(c)
+
+    def _apply_to(self, c: "_Cohort") -> None:
+        for name, value, torch_name in self._options(self.param_groups[c.group]):
+            value = float(value) if not isinstance(value, bool) else value
+            if c.applied.get(name) == value and type(c.applied.get(name)) is type(value):
+                continue
+            try:
+                if name == "lr":
+                    c.core.set_lr(value, 0)
+                elif isinstance(value, bool):
+                    c.core.set_option(name, "true" if value else "false", 0)
+                else:
+                    c.core.set_number(name, value, 0)
+            except _core.OptionError as e:
+                why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
+                raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {c.group}) {why}") from None
+            c.applied[name] = value
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
-        if getattr(self, "_core", None) is not None:
+        if getattr(self, "_cohorts", None) is not None:
             self._sync_structure()
-            self._apply_options()
 
-    def _bind(self) -> None:
-        """Points the core at each parameter's memory and gradient as they are now."""
-        values, grads = [], []
-        for gi, group in enumerate(self.param_groups):
-            for p in group["params"]:
-                g = p.grad
-                i = len(values)
-                if g is None:
-                    raise ValueError(f"{self._name()}: parameter {i} (group {gi}, shape {tuple(p.shape)}) has no "
-                                     f"gradient; descent steps every parameter of the optimizer together: call "
-                                     f"backward() first, or leave parameters without gradients out")
-                self._check_param(i, gi, p, g)
-                values.append(p.data_ptr())
-                grads.append(g.data_ptr())
-        self._core.rebind(values, grads)
+    def _gradients(self) -> list:
+        """Each parameter's gradient as it is now (None: torch.optim skips the parameter), checked."""
+        out = []
+        for gi, members in enumerate(self._group_params):
+            for i in members:
+                p = self._params[i]
+                self._check_param(i, gi, p, p.grad)
+                out.append(p.grad)
+        return out
+
+    def _split(self, grads: list) -> None:
+        """A cohort whose parameters part ways at this step (some have a gradient, some not)
+        becomes two, each with its state: torch.optim steps only the first, so from here their
+        step counts differ, and descent keeps one per core."""
+        out = []
+        for c in self._cohorts:
+            has = [grads[i] is not None for i in c.members]
+            if all(has) or not any(has):
+                out.append(c)
+                continue
+            slots = {int(q["name"]): q["slots"] for q in c.core.export_state()["params"]}
+            t = c.core.t(0)
+            for part in ([i for i, h in zip(c.members, has) if h], [i for i, h in zip(c.members, has) if not h]):
+                out.append(self._new_cohort(c.group, part, t, lambda i, s: slots[i][s]))
+        self._cohorts = out
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -346,17 +366,36 @@ class _Descent(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        if self._core is None:
+        if getattr(self, "_cohorts", None) is None:
             self._build()
         self._sync_structure()
         self._apply_options()
         if self._mirror_dirty:
             self._import(self._mirror)
-        self._bind()
-        self._core.set_threads(torch.get_num_threads())
-        self._core.step()
-        self._mirror_stale = True
+        grads = self._gradients()
+        self._split(grads)
+        threads = torch.get_num_threads()
+        for c in self._cohorts:
+            if grads[c.members[0]] is None:
+                continue  # as torch.optim: a parameter without gradient keeps its value and state
+            c.core.rebind([self._params[i].data_ptr() for i in c.members], [grads[i].data_ptr() for i in c.members])
+            c.core.set_threads(threads)
+            c.core.step()
+            self._mirror_stale = True
         return loss
+
+
+class _Cohort:
+    """Parameters of one group that have taken the same steps, over one core optimizer: descent
+    keeps one step count per group of a core, torch.optim one per parameter (it skips a parameter
+    without gradient). A group starts as one cohort and splits only when its parameters part
+    ways, so in the usual loop each group is one core, stepped in one call."""
+
+    __slots__ = ("group", "members", "core", "applied")
+
+    def __init__(self, group: int, members: list[int], core: "_core.Optimizer"):
+        self.group, self.members, self.core = group, members, core
+        self.applied: dict[str, Any] = {}  # the options last set into the core
 
 
 def _derive(cls: str, info: dict, args: str, renames: dict, slots: dict) -> tuple[inspect.Signature, list]:

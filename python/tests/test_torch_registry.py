@@ -15,7 +15,7 @@ CLASSES = [getattr(dt, n) for n in dt.__all__]
 
 
 def core_options(opt):
-    return dict(opt._core.options(0))
+    return dict(opt._cohorts[0].core.options(0))
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
