@@ -138,6 +138,8 @@ class _Descent(torch.optim.Optimizer):
     def load_state_dict(self, state_dict: dict) -> None:
         """torch.optim's format (or this optimizer's own state_dict()): all checked and copied
         into descent before anything changes; on an error the optimizer is as it was."""
+        if getattr(self, "_cohorts", None) is None:
+            self._build()  # unpickled (copy.deepcopy, torch.load): the cores are made anew
         saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts)
         try:
             super().load_state_dict(state_dict)

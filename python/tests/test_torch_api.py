@@ -248,3 +248,26 @@ def test_it_is_a_torch_optimizer_everywhere_torch_expects_one():
         opt = getattr(dt, name)([w])
         assert isinstance(opt, torch.optim.Optimizer)
         assert "lr" in opt.param_groups[0] and opt.defaults["lr"] == opt.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "torch.save"])
+def test_a_pickled_optimizer_continues_where_it_was(how, tmp_path):
+    import copy
+
+    w = param(3)
+    opt = dt.Adam([w], lr=0.1)
+    w.grad = torch.full((3,), 0.5, dtype=torch.float64)
+    opt.step()
+    if how == "deepcopy":
+        again = copy.deepcopy(opt)
+    else:
+        torch.save(opt, tmp_path / "opt.pt")
+        again = torch.load(tmp_path / "opt.pt")
+    (v,) = again.param_groups[0]["params"]  # the copy's own parameter, at the copy's value
+    torch.testing.assert_close(v.detach(), w.detach(), rtol=0, atol=0)
+    again.load_state_dict(opt.state_dict())  # loading into a copy works before its first step too
+    v.grad = w.grad.clone()
+    for o in (opt, again):
+        o.step()
+    torch.testing.assert_close(v.detach(), w.detach(), rtol=0, atol=0)
+    assert float(again.state[v]["step"]) == 2.0
