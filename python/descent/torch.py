@@ -549,4 +549,6 @@ class LAMB(_Descent):
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
 
 
-__all__ = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax", "Adadelta", "Lion", "LAMB"]
+# Every class above, in its order (torch's eight peers, then Lion and LAMB).
+__all__ = [n for n, c in list(globals().items())
+           if isinstance(c, type) and issubclass(c, _Descent) and c is not _Descent]
