@@ -90,14 +90,16 @@ demo: build
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in its own
 # build directory; any report fails the run. Not `consumers`: it builds outside projects
 # without the sanitizers against the instrumented library, and `make test` already runs it; nor
-# the web tests (label web), which test the WebAssembly build.
+# the web tests (label web), which test the WebAssembly build; nor the docs test (label docs),
+# which checks the pages: its commands are CLI runs the CLI tests make under the sanitizers
+# already, and at -O1 with ASan the pages' digits run alone takes minutes.
 sanitize: deps
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  -DDESCENT_BUILD_BENCH=OFF
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) -E '^consumers$$' -LE web
+	  ctest --output-on-failure -j $(JOBS) -E '^consumers$$' -LE 'web|docs'
 
 # Every libFuzzer target (fuzz/, Debian's clang) for FUZZ_SECONDS each.
 fuzz:
