@@ -439,8 +439,8 @@ TEST(MinimizeCli, OutWritesCsvAndPictures) {
   std::filesystem::remove_all(dir);
   const CliResult r = cli("minimize rosenbrock --optimizers sgd,adam --steps 20 --animate --out " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* name :
-       {"rosenbrock_sgd.csv", "rosenbrock_adam.csv", "rosenbrock.png", "rosenbrock.svg", "rosenbrock.gif"})
+  for (const char* name : {"rosenbrock_sgd.csv", "rosenbrock_adam.csv", "rosenbrock.png", "rosenbrock.svg",
+                           "rosenbrock.gif", "rosenbrock.gp"})
     EXPECT_GT(std::filesystem::file_size(dir / name), 0u) << name;
   std::ifstream csv(dir / "rosenbrock_adam.csv");
   std::string header, first;
@@ -448,13 +448,13 @@ TEST(MinimizeCli, OutWritesCsvAndPictures) {
   std::getline(csv, first);
   EXPECT_EQ(header, "step,x1,x2,f");
   EXPECT_EQ(first, "0,-1.2,1,24.199999999999996");
-  // Nothing left behind but the outputs: no temporary files.
+  // Nothing left behind but the outputs (the script kept beside the pictures): no temporary files.
   std::size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
     ++files;
   }
-  EXPECT_EQ(files, 5u);
+  EXPECT_EQ(files, 6u);
   std::filesystem::remove_all(dir);
 }
 

@@ -583,23 +583,41 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
   return j;
 }
 
+// Where the weights of every run came from, for the table's header and the plots' titles.
+std::string init_text(const LabArgs& a) {
+  return a.init_file.empty() ? a.initializer + " init" : "weights from " + a.init_file;
+}
+
 std::vector<Plot> plots_of(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
                            const std::vector<lab::RunResult>& runs) {
-  const std::string about = fmt::format("{}, {}, {} loss, batch {}, {} convention", e.dataset, spec.describe(), a.loss,
-                                        a.batch_size, a.convention);
+  const std::string about = fmt::format("{}, {}, {} loss, {}, batch {}, {} convention", e.dataset, spec.describe(),
+                                        a.loss, init_text(a), a.batch_size, a.convention);
   // A loss of exactly 0 (a float32 softmax saturates) has no place on a log scale: say so.
   bool zero = false;
   for (const auto& r : runs)
     for (const auto& m : r.epochs) zero = zero || m.loss <= 0;
-  Plot loss{"loss",  "Training loss per epoch\n" + about,
-            "epoch", zero ? "mean training loss (log scale; epochs at 0 not drawn)" : "mean training loss (log scale)",
-            true,    "top right",
-            "",      {}};
-  Plot accuracy{
-      "accuracy", "Test accuracy per epoch\n" + about, "epoch", "test accuracy", false, "bottom right", "[0:1.05]", {}};
-  for (const auto& r : runs) {
-    loss.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 3, 1, r.optimizer)});
-    accuracy.lines.push_back({r.optimizer, "metrics.csv", where_equals(2, 4, 1, r.optimizer)});
+  Plot loss, accuracy;
+  loss.name = "loss";
+  loss.title = "Training loss per epoch\n" + about;
+  loss.xlabel = accuracy.xlabel = "epoch";
+  loss.ylabel = zero ? "mean training loss (log scale; epochs at 0 not drawn)" : "mean training loss (log scale)";
+  loss.log_y = true;
+  accuracy.name = "accuracy";
+  accuracy.title = "Test accuracy per epoch\n" + about;
+  accuracy.ylabel = "test accuracy";
+  accuracy.yrange = "[*:1.02]";  // the lowest accuracy sets the bottom: curves near 1 (digits) stay apart
+  std::vector<std::string> names;
+  for (const auto& r : runs) names.push_back(r.optimizer);
+  const auto styles = series_styles(names);
+  // About ten markers per curve, each optimizer's at other epochs than the others'.
+  const int every = std::max(1, a.epochs / 10);
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const std::string& name = runs[k].optimizer;
+    const int offset = int((k + 1) * std::size_t(every) / (runs.size() + 1));
+    loss.lines.push_back(
+        {name, "metrics.csv", where_equals(2, 3, 1, name), styles[k], where_equals(2, 3, 1, name, every, offset)});
+    accuracy.lines.push_back(
+        {name, "metrics.csv", where_equals(2, 4, 1, name), styles[k], where_equals(2, 4, 1, name, every, offset)});
   }
   return {loss, accuracy};
 }
@@ -609,9 +627,9 @@ void print_table(const LabArgs& a, const Experiment& e, const lab::ModelSpec& sp
   fmt::print("{}: {} samples, {} features, {} classes; {} train, {} test; seed {} ({} shuffle); features {}\n",
              e.dataset, e.samples, e.train.features(), e.train.classes(), e.train.size(), e.test.size(), a.seed,
              a.shuffle.value(), e.normalize == "none" ? "as given" : "standardized");
-  fmt::print("model: {}, {} loss, {} init, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n",
-             spec.describe(), a.loss, a.initializer, a.dtype, a.batch_size,
-             (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs, a.convention);
+  fmt::print("model: {}, {} loss, {}, {}; batch {} ({} steps/epoch), {} epochs, {} convention\n\n", spec.describe(),
+             a.loss, init_text(a), a.dtype, a.batch_size, (e.train.size() + a.batch_size - 1) / a.batch_size, a.epochs,
+             a.convention);
   fmt::print("{:<10} {:>7} {:>12} {:>9} {:>9} {:>11} {:>10} {:>9} {:>9}\n", "optimizer", "lr", "final loss", "test acc",
              "best acc", "best epoch", "time (ms)", "cpu (ms)", "us/step");
   for (const auto& r : runs) {
@@ -679,7 +697,8 @@ void add_extras_flags(CLI::App* cmd, LabArgs& a) {
   cmd->add_flag("--swa", a.swa, "Test with the running mean of the weights, updated after each epoch");
   add_list(cmd, "--no-decay", a.no_decay, "Parameter name patterns kept from weight decay, e.g. '*.bias'");
   cmd->add_option("--nonfinite", a.nonfinite,
-                  "A NaN or infinite gradient: error (stop, naming it), skip (the step) or zero (those values)")
+                  "A NaN or infinite gradient: error (stop, naming it), skip (the step), zero (those values) "
+                  "or unchecked (no check: they reach the weights)")
       ->capture_default_str();
 }
 

@@ -31,6 +31,46 @@ std::string gp_string(std::string_view s) {
 
 namespace {
 
+// Colours that stay apart on white, on the playground's blues and for most colour-blind readers
+// (Okabe & Ito, 2008), each with its own dash pattern and marker; the tutorial's five first
+// (sgd red, sgdm orange, adagrad green, rmsprop purple, adam black, as docs/playground.md says).
+constexpr std::array<SeriesStyle, 8> styles{{
+    {"#D55E00", "solid", 7},           // filled circle
+    {"#E69F00", "(8,4)", 5},           // filled square
+    {"#009E73", "(2,3)", 9},           // filled triangle
+    {"#CC79A7", "(12,4,2,4)", 13},     // filled diamond
+    {"#000000", "(5,3,1,3,1,3)", 11},  // filled inverted triangle
+    {"#0072B2", "(16,5)", 4},          // open square
+    {"#56B4E9", "(6,2,6,2,1,2)", 12},  // open diamond
+    {"#7F7F7F", "(1,3)", 15},          // filled pentagon
+}};
+constexpr std::array<std::string_view, 5> tutorial{"sgd", "sgdm", "adagrad", "rmsprop", "adam"};
+
+constexpr double lw = 2;  // every curve's line width
+constexpr double mark_size = 1.3;
+constexpr int marks_per_curve = 10;
+
+std::string plot_items(const Plot& p) {
+  // All curves first, then all markers (so that no curve hides another's markers), then the key.
+  std::vector<std::string> items;
+  for (const PlotLine& l : p.lines)
+    items.push_back(
+        fmt::format("{} skip 1 using {} with lines {} notitle", gp_string(l.file), l.columns, style_spec(l.style, lw)));
+  for (const PlotLine& l : p.lines)
+    if (!l.marks.empty())
+      items.push_back(fmt::format("{} skip 1 using {} with points {} ps {} notitle", gp_string(l.file), l.marks,
+                                  style_spec(l.style, lw), mark_size));
+  for (const PlotLine& l : p.lines)
+    items.push_back(fmt::format("keyentry with {} {} ps {} title {}", l.marks.empty() ? "lines" : "linespoints",
+                                style_spec(l.style, lw), mark_size, gp_string(l.title)));
+  std::string out = "plot ";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", \\\n     ";
+    out += items[i];
+  }
+  return out + "\n";
+}
+
 std::string script_text(const std::vector<Plot>& plots) {
   std::ostringstream s;
   s << "# Written by descent. Rerun with: gnuplot "
@@ -40,17 +80,7 @@ std::string script_text(const std::vector<Plot>& plots) {
     << "set datafile separator \",\"\n"
     << "set grid lc rgb \"#d0d0d0\"\n"
     << "set border lw 1.2\n"
-    << "set style data lines\n"
-    // Colours that stay apart on white and for most colour-blind readers (Okabe & Ito, 2008).
-    << "set linetype 1 lc rgb \"#0072B2\" lw 2\n"
-    << "set linetype 2 lc rgb \"#E69F00\" lw 2\n"
-    << "set linetype 3 lc rgb \"#009E73\" lw 2\n"
-    << "set linetype 4 lc rgb \"#CC79A7\" lw 2\n"
-    << "set linetype 5 lc rgb \"#000000\" lw 2\n"
-    << "set linetype 6 lc rgb \"#D55E00\" lw 2\n"
-    << "set linetype 7 lc rgb \"#56B4E9\" lw 2\n"
-    << "set linetype 8 lc rgb \"#F0E442\" lw 2\n"
-    << "set linetype cycle 8\n";
+    << "set style data lines\n";
   const std::array<std::pair<const char*, const char*>, 2> terminals{{
       {"png", "pngcairo size 960,600 noenhanced font \"Sans,12\""},
       {"svg", "svg size 960,600 dynamic noenhanced font \"Sans,12\""},
@@ -60,19 +90,15 @@ std::string script_text(const std::vector<Plot>& plots) {
     s << "set title " << gp_string(p.title) << "\n";
     s << "set xlabel " << gp_string(p.xlabel) << "\n";
     s << "set ylabel " << gp_string(p.ylabel) << "\n";
-    s << (p.log_y ? "set logscale y\n" : "unset logscale y\n");
-    s << "set key " << p.key << " box opaque width 1 spacing 1.2\n";
+    // On a log scale, 1e-05 rather than gnuplot's 0.000010.
+    s << (p.log_y ? "set logscale y\nset format y \"%g\"\n" : "unset logscale y\nset format y \"% h\"\n");
+    s << "set key " << p.key << " Left reverse box width 1 spacing 1.2\n";
     s << (p.yrange.empty() ? "set autoscale y\n" : "set yrange " + p.yrange + "\n");
     for (const auto& [ext, terminal] : terminals) {
       s << "set terminal " << terminal << "\n";
       s << "set output " << gp_string(p.name + "." + ext) << ".suffix\n";
-      s << "plot ";
-      for (std::size_t i = 0; i < p.lines.size(); ++i) {
-        const PlotLine& l = p.lines[i];
-        s << (i ? ", \\\n     " : "") << gp_string(l.file) << " skip 1 using " << l.columns << " with lines lw 2 title "
-          << gp_string(l.title);
-      }
-      s << "\nset output\n";
+      s << plot_items(p);
+      s << "set output\n";
     }
   }
   return s.str();
@@ -80,8 +106,33 @@ std::string script_text(const std::vector<Plot>& plots) {
 
 }  // namespace
 
-std::string where_equals(int x, int y, int key_column, std::string_view key) {
-  return fmt::format("{}:(strcol({}) eq {} ? ${} : NaN)", x, key_column, gp_string(key), y);
+std::string where_equals(int x, int y, int key_column, std::string_view key, int every, int offset) {
+  const std::string spread = every > 0 ? fmt::format(" && int(${}) % {} == {}", x, every, offset) : "";
+  return fmt::format("{}:(strcol({}) eq {}{} ? ${} : NaN)", x, key_column, gp_string(key), spread, y);
+}
+
+std::vector<SeriesStyle> series_styles(const std::vector<std::string>& optimizers) {
+  std::vector<bool> taken(styles.size());
+  std::vector<int> slot(optimizers.size(), -1);
+  for (std::size_t k = 0; k < optimizers.size(); ++k)
+    for (std::size_t t = 0; t < tutorial.size(); ++t)
+      if (optimizers[k] == tutorial[t] && !taken[t]) {
+        slot[k] = int(t);
+        taken[t] = true;
+      }
+  std::size_t next = 0;  // the others, in order, take the styles left (and cycle past 8)
+  for (std::size_t k = 0; k < optimizers.size(); ++k) {
+    if (slot[k] >= 0) continue;
+    while (next < styles.size() && taken[next]) ++next;
+    slot[k] = next < styles.size() ? int(next++) : int(k % styles.size());
+  }
+  std::vector<SeriesStyle> out;
+  for (int s : slot) out.push_back(styles[std::size_t(s)]);
+  return out;
+}
+
+std::string style_spec(const SeriesStyle& style, double width) {
+  return fmt::format("lc rgb \"{}\" dt {} lw {:g} pt {}", style.colour, style.dash, width, style.point);
 }
 
 fs::path find_gnuplot() {

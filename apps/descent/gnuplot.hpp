@@ -9,24 +9,45 @@
 
 namespace descent::cli {
 
+// How one optimizer's curve or path looks in every picture: a colour, a dash pattern and a
+// marker of its own, so that curves lying on top of each other (SGD under SGDM on iris) still
+// show as two.
+struct SeriesStyle {
+  std::string_view colour;  // "#rrggbb"
+  std::string_view dash;    // gnuplot dashtype: solid or (dash, gap, ...)
+  int point;                // gnuplot pointtype
+};
+
+// The styles of these optimizers' curves, all different for up to 8 optimizers: the tutorial's
+// five (sgd, sgdm, adagrad, rmsprop, adam) keep theirs in every picture, the others take the
+// styles left, in order.
+std::vector<SeriesStyle> series_styles(const std::vector<std::string>& optimizers);
+
+// `lc rgb "#..." dt ... lw LW pt ...`: the style as gnuplot plot-item options.
+std::string style_spec(const SeriesStyle& style, double lw);
+
 struct PlotLine {
   std::string title;    // legend entry
   std::string file;     // data file, relative to the output directory
   std::string columns;  // gnuplot `using` spec: "1:2", or from where_equals()
+  SeriesStyle style;
+  std::string marks;  // `using` spec of the points that get a marker (a few, spread); empty: none
 };
 
 struct Plot {
   std::string name;  // output base name: NAME.png and NAME.svg
   std::string title, xlabel, ylabel;
   bool log_y = false;
-  std::string key = "top right";  // gnuplot `set key` position
-  std::string yrange;             // gnuplot range, e.g. "[0:1.02]"; empty: automatic
+  // gnuplot `set key` position: outside the data, so that no curve runs under the legend.
+  std::string key = "outside right top";
+  std::string yrange;  // gnuplot range, e.g. "[0:1.02]"; empty: automatic
   std::vector<PlotLine> lines;
 };
 
 // A `using` spec that plots column y against column x only on rows whose column `key_column`
-// (a text column) equals `key`: one curve per key from one long-format CSV file.
-std::string where_equals(int x, int y, int key_column, std::string_view key);
+// (a text column) equals `key`: one curve per key from one long-format CSV file. With `every`,
+// only the rows whose x (an integer) is `offset` modulo `every`: markers spread along the curve.
+std::string where_equals(int x, int y, int key_column, std::string_view key, int every = 0, int offset = 0);
 
 // Writes DIR/SCRIPT (atomically), then runs gnuplot in DIR to make NAME.png and NAME.svg for
 // every plot; each image is written under a temporary name and renamed when complete.

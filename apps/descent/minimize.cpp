@@ -216,7 +216,8 @@ void run_minimize(const MinimizeArgs& a) {
     write_trajectories(a.out, *f, plot_runs);
     for (const Run& r : runs) written.push_back(fmt::format("{}/{}_{}.csv", a.out, f->name(), r.optimizer));
     if (dim == 2)
-      for (const auto& p : plot_paths(a.out, *f, plot_runs, a.animate)) written.push_back(p.string());
+      for (const auto& p : plot_paths(a.out, *f, plot_runs, {to_string(convention), steps, a.animate}))
+        written.push_back(p.string());
   }
 
   const auto minimizers = f->minimizers();

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from . import _core
+from . import _registry
 from ._registry import class_name, registry_names
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -101,6 +102,11 @@ class Optimizer:
             self.threads = threads
         if nonfinite is not None:
             self.nonfinite = nonfinite
+
+    @classmethod
+    def defaults(cls, convention: str = "pytorch") -> dict[str, Any]:
+        """Every option with its default in `convention`, from the library's registry."""
+        return _registry.defaults(cls.name, convention)
 
     def _keep(self, name: str, value: Any, grad: Any) -> tuple[str, Any, Any]:
         self._arrays.append((value, grad))
@@ -248,7 +254,12 @@ def _core_name(name: str) -> str:
     return name
 
 
-CLASSES: dict[str, type] = {
-    n: type(class_name(n), (Optimizer,), {"name": n, "__doc__": f"descent's {n} over NumPy arrays (docs/python.md)"})
-    for n in registry_names()
-}
+def _class(name: str) -> type:
+    info = _registry.entry(name)
+    doc = (f"{info['summary']}: descent's {name} over NumPy arrays (docs/python.md).\n\n"
+           f"Options (keyword arguments; the registry's type, range and default per convention):\n"
+           f"{_registry.options_doc(name)}")
+    return type(class_name(name), (Optimizer,), {"name": name, "__doc__": doc})
+
+
+CLASSES: dict[str, type] = {n: _class(n) for n in registry_names()}

@@ -7,6 +7,7 @@ hyperparameters (so torch's lr_schedulers work unchanged) and each parameter's g
 `state_dict()` show it in torch.optim's format, and `load_state_dict` takes torch.optim's."""
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections import defaultdict
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import _core
+from . import _core, _registry
 
 _TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 _FLOATS = {torch.float32: _core.DType.f32, torch.float64: _core.DType.f64}
@@ -25,21 +26,55 @@ def _scalar_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-class _Descent(torch.optim.Optimizer):
-    """What every descent.torch optimizer shares; a subclass declares its rule and mapping."""
+# torch.optim's arguments that pick its implementation (or refuse what descent cannot do), not
+# the math: no registry option, so their defaults are torch's own.
+_IMPLEMENTATION = {"foreach": None, "fused": None, "capturable": False, "differentiable": False}
 
-    _rule = ""                  # the registry's name of the rule
+
+class _Descent(torch.optim.Optimizer):
+    """What every descent.torch optimizer shares. A subclass declares only which registry
+    optimizer it is and torch's names: its signature, defaults and option mapping are derived
+    from the library's registry when the class is made (`_derive`), so a registry rename breaks
+    it at import and a changed default changes it, never silently."""
+
+    _optimizer = ""             # the registry's name of the optimizer ("adam", "adamw", ...)
+    _args = ""                  # torch's arguments after params, in torch's order; "*": keyword-only from there
+    _renames: dict[str, Any] = {}  # torch's argument -> descent's option (a tuple: betas -> beta1, beta2)
     _slots: dict[str, str] = {}  # torch's state key -> descent's slot, in torch's order
     _has_step = True            # torch keeps state["step"]
     _state_at_init = False      # torch fills the state at construction (Adagrad)
     _int_step_1_13 = False      # torch 1.13 keeps `step` as a Python int (RMSprop, Adadelta)
 
-    def __init__(self, params: Any, defaults: dict[str, Any]):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._signature, cls._mapping = _derive(cls.__name__, _registry.entry(cls._optimizer), cls._args,
+                                               cls._renames, cls._slots)
+        if "__init__" in cls.__dict__:
+            return  # a user's subclass with its own constructor: super().__init__ is its parent's
+
+        def __init__(self, params, *args, **kwargs):
+            try:
+                bound = cls._signature.bind(self, params, *args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"{cls._name()}: {e}") from None
+            bound.apply_defaults()
+            defaults = {k: v for k, v in bound.arguments.items() if k not in ("self", "params")}
+            self._check_arguments(defaults)
+            _Descent._setup(self, params, defaults)
+
+        __init__.__signature__ = cls._signature
+        __init__.__doc__ = f"torch.optim's signature; the defaults are the registry's {cls._optimizer} (pytorch)."
+        cls.__init__ = __init__
+
+    def _check_arguments(self, defaults: dict[str, Any]) -> None:
+        """Checks torch.optim makes at construction with its own message (SGD's nesterov)."""
+
+    def _setup(self, params: Any, defaults: dict[str, Any]):
         for flag in ("capturable", "differentiable"):
             if defaults.get(flag):
                 raise ValueError(f"{self._name()}: {flag}=True is not supported: descent steps CPU tensors "
                                  f"outside autograd and CUDA graphs (use torch.optim for it)")
-        self._core = None
+        self._cohorts = None
         self._mirror = defaultdict(dict)
         self._mirror_stale = False  # the core has stepped since the mirror was made
         self._mirror_dirty = False  # the mirror may differ from the core (read, written or loaded)
@@ -53,8 +88,14 @@ class _Descent(torch.optim.Optimizer):
 
     # --- what a subclass says ---------------------------------------------------------------
     def _options(self, group: dict) -> list[tuple[str, Any, str]]:
-        """(descent's option, value, torch's argument) for one group, in the order to apply."""
-        raise NotImplementedError
+        """(descent's option, value, torch's argument) for one group, in the registry's order."""
+        out = []
+        for option, arg, index, is_flag in self._mapping:
+            value = group.get(arg, self.defaults[arg])
+            if index is not None:
+                value, arg = value[index], f"{arg}[{index}]"
+            out.append((option, bool(value) if is_flag else value, arg))
+        return out
 
     def _initial_slot(self, key: str, group: dict, p: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(p, memory_format=torch.contiguous_format)
@@ -65,7 +106,7 @@ class _Descent(torch.optim.Optimizer):
     # --- the state, as torch.optim shows it ------------------------------------------------
     @property
     def state(self):  # type: ignore[override]
-        if self._core is not None and (self._mirror_stale or self._mirror is None):
+        if getattr(self, "_cohorts", None) is not None and (self._mirror_stale or self._mirror is None):
             self._mirror = self._export()
             self._mirror_stale = False
         self._mirror_dirty = True  # the caller holds it and may change it, as torch.optim allows
@@ -90,37 +131,42 @@ class _Descent(torch.optim.Optimizer):
     def __getstate__(self) -> dict:
         out = super().__getstate__()
         out = dict(out)
-        out.pop("_core", None)
+        out.pop("_cohorts", None)
         out["state"] = self.state
         return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         """torch.optim's format (or this optimizer's own state_dict()): all checked and copied
         into descent before anything changes; on an error the optimizer is as it was."""
-        saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty)
+        if getattr(self, "_cohorts", None) is None:
+            self._build()  # unpickled (copy.deepcopy, torch.load): the cores are made anew
+        saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts)
         try:
             super().load_state_dict(state_dict)
             self._sync_structure()
-            self._apply_options()
             self._import(self._mirror)
         except Exception:
-            self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty = saved
-            self._applied = [dict() for _ in self.param_groups]
+            self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts = saved
+            for c in self._cohorts:  # the failed load may have set options: the groups' own again
+                c.applied = {}
             self._apply_options()
             raise
 
     def _export(self) -> dict:
-        s = self._core.export_state()
-        out = defaultdict(dict)
-        for i, p in enumerate(self._params):
-            info = s["params"][i]
-            group = self.param_groups[info["group"]]
-            t = s["groups"][info["group"]]["t"]
+        rows = {}
+        for c in self._cohorts:
+            s = c.core.export_state()
+            t = s["groups"][0]["t"]
             if t == 0 and not self._state_at_init:
-                continue
-            entry = self._entry(t, info["slots"], group, p)
-            if entry is not None:
-                out[p] = entry
+                continue  # torch.optim: no state before a parameter's first step
+            for info in s["params"]:
+                i = int(info["name"])
+                entry = self._entry(t, info["slots"], self.param_groups[c.group], self._params[i])
+                if entry is not None:
+                    rows[i] = entry
+        out = defaultdict(dict)
+        for i in sorted(rows):
+            out[self._params[i]] = rows[i]
         return out
 
     def _entry(self, t: int, slots: dict, group: dict, p: torch.Tensor) -> dict | None:
@@ -134,39 +180,35 @@ class _Descent(torch.optim.Optimizer):
         return entry
 
     def _import(self, mirror: dict) -> None:
-        """The torch-format state into the core: all checked first (import_state)."""
-        s = {"optimizer": self._core.name, "skipped_steps": self._core.skipped_steps(), "groups": [], "params": []}
+        """The torch-format state into new cohorts, one per group and step count; every one is
+        built and checked (import_state) before any replaces the current ones."""
+        cohorts = []
         for gi, group in enumerate(self.param_groups):
-            steps = set()
+            by_step: dict[int, list[int]] = {}
             for p in group["params"]:
-                entry = mirror.get(p) or {}
-                steps.add(self._step_of(entry, gi))
-            if len(steps) > 1:
-                raise ValueError(f"{self._name()}: the parameters of group {gi} are at different steps "
-                                 f"({', '.join(str(t) for t in sorted(steps))}); descent keeps one step "
-                                 f"count per group")
-            t = steps.pop() if steps else 0
-            s["groups"].append({"t": t, "options": dict(self._core.options(gi))})
-            for p in group["params"]:
-                i = self._index[id(p)]
-                entry = mirror.get(p) or {}
-                slots = {}
-                for key in self._core.kept_slots(i):
-                    torch_key = self._torch_key(key)
-                    value = entry.get(torch_key)
-                    if value is None:
-                        if entry and t > 0:
-                            raise ValueError(f"{self._name()}: the state of parameter {i} (group {gi}) has no "
-                                             f"'{torch_key}' (it has {', '.join(map(str, entry)) or 'nothing'})")
-                        value = self._initial_slot(torch_key, group, p)
-                    if not torch.is_tensor(value) or value.shape != p.shape:
-                        raise ValueError(f"{self._name()}: state '{torch_key}' of parameter {i} (group {gi}) is "
-                                         f"not a tensor of the parameter's shape {tuple(p.shape)}")
-                    slots[key] = value.detach().to(device="cpu", dtype=p.dtype).contiguous().reshape(-1).numpy()
-                s["params"].append({"name": str(i), "group": gi, "dtype": "float32" if p.dtype == torch.float32
-                                    else "float64", "shape": self._shape(p), "slots": slots})
-        self._core.import_state(s)
+                by_step.setdefault(self._step_of(mirror.get(p) or {}, gi), []).append(self._index[id(p)])
+            for t, members in by_step.items():
+                cohorts.append(self._new_cohort(gi, members, t, self._slot_from(mirror, gi, t)))
+        self._cohorts = cohorts
         self._mirror_dirty = False
+
+    def _slot_from(self, mirror: dict, gi: int, t: int) -> Callable[[int, str], Any]:
+        """Slot `slot` of parameter i from a torch-format state, checked, as descent imports it."""
+        def slot_of(i: int, slot: str):
+            p = self._params[i]
+            entry = mirror.get(p) or {}
+            torch_key = self._torch_key(slot)
+            value = entry.get(torch_key)
+            if value is None:
+                if entry and t > 0:
+                    raise ValueError(f"{self._name()}: the state of parameter {i} (group {gi}) has no "
+                                     f"'{torch_key}' (it has {', '.join(map(str, entry)) or 'nothing'})")
+                value = self._initial_slot(torch_key, self.param_groups[gi], p)
+            if not torch.is_tensor(value) or value.shape != p.shape:
+                raise ValueError(f"{self._name()}: state '{torch_key}' of parameter {i} (group {gi}) is "
+                                 f"not a tensor of the parameter's shape {tuple(p.shape)}")
+            return value.detach().to(device="cpu", dtype=p.dtype).contiguous().reshape(-1).numpy()
+        return slot_of
 
     def _step_of(self, entry: dict, group: int) -> int:
         if not entry:
@@ -215,89 +257,110 @@ class _Descent(torch.optim.Optimizer):
             raise TypeError(f"{where} has a non-contiguous gradient; descent reads gradients in place")
 
     def _build(self) -> None:
-        """The core over every group's parameters; the gradients are bound before each step."""
+        """A cohort per group over its parameters; the gradients are bound before each step."""
         self._params: list[torch.Tensor] = []
         self._index: dict[int, int] = {}
-        self._core = None
-        self._applied: list[dict] = []
+        self._group_params: list[list[int]] = []  # each group's parameters, indices into _params
+        self._cohorts: list[_Cohort] = []
         self._sync_structure()
-        self._apply_options()
         self._mirror_dirty = bool(self._mirror)  # after unpickling: the state to load
-        if self._state_at_init and not self._mirror:
-            self._import({})  # torch fills it now, from the options as given (Adagrad's initial sum)
 
-    def _core_params(self, gi: int, params: list) -> list:
-        out = []
-        for p in params:
-            i = len(self._params)
-            if id(p) in self._index:
-                raise ValueError(f"{self._name()}: parameter {self._index[id(p)]} appears in two groups")
-            self._check_param(i, gi, p, None)
-            # Until the first step binds the gradient, the value stands in for it (never read).
-            out.append(_core.param_at(str(i), _FLOATS[p.dtype], p.data_ptr(), p.data_ptr(), p.numel(),
-                                      list(self._shape(p))))
-            self._index[id(p)] = i
-            self._params.append(p)
-        return out
+    def _param_at(self, i: int) -> "_core.Param":
+        # Until a step binds the gradient, the value stands in for it (never read).
+        p = self._params[i]
+        return _core.param_at(str(i), _FLOATS[p.dtype], p.data_ptr(), p.data_ptr(), p.numel(), list(self._shape(p)))
+
+    def _new_cohort(self, gi: int, members: list[int], t: int, slot_of: Callable[[int, str], Any]) -> "_Cohort":
+        """A core over `members` of group gi at step t with the group's options; its slots from
+        slot_of(i, slot), unless it is fresh (t = 0: zeros, unless torch starts elsewhere)."""
+        core = _core.Optimizer(self._optimizer, [self._param_at(i) for i in members], "pytorch", [], [])
+        core.set_nonfinite("unchecked")  # as torch.optim: a NaN flows into the weights
+        c = _Cohort(gi, members, core)
+        self._apply_to(c)
+        if t == 0 and not self._state_at_init:
+            return c
+        params = []
+        for k, i in enumerate(members):
+            p = self._params[i]
+            params.append({"name": str(i), "group": 0, "dtype": "float32" if p.dtype == torch.float32 else "float64",
+                           "shape": self._shape(p), "slots": {s: slot_of(i, s) for s in core.kept_slots(k)}})
+        core.import_state({"optimizer": core.name, "skipped_steps": 0, "params": params,
+                           "groups": [{"t": t, "options": dict(core.options(0))}]})
+        return c
 
     def _sync_structure(self) -> None:
-        """Groups added since (add_param_group) join the core; a group's parameters stay."""
-        done = 0 if self._core is None else self._core.group_count()
+        """Groups added since (add_param_group) join as a cohort each; a group's parameters stay."""
+        done = len(self._group_params)
         for gi, group in enumerate(self.param_groups[:done]):
-            first = sum(len(g["params"]) for g in self.param_groups[:gi])
-            if [id(p) for p in group["params"]] != [id(p) for p in self._params[first:first + len(group["params"])]]:
+            if [id(p) for p in group["params"]] != [id(self._params[i]) for i in self._group_params[gi]]:
                 raise ValueError(f"{self._name()}: the parameters of group {gi} changed; descent keeps its "
                                  f"groups' parameters (add a group with add_param_group instead)")
         for gi in range(done, len(self.param_groups)):
-            params = self._core_params(gi, self.param_groups[gi]["params"])
-            if self._core is None:
-                self._core = _core.Optimizer(self._rule, params, "pytorch", [], [])
-                self._core.set_nonfinite("unchecked")  # as torch.optim: a NaN flows into the weights
-            else:
-                self._core.add_group(params, 0)
-            self._applied.append({})
+            members = []
+            for p in self.param_groups[gi]["params"]:
+                i = len(self._params)
+                if id(p) in self._index:
+                    raise ValueError(f"{self._name()}: parameter {self._index[id(p)]} appears in two groups")
+                self._check_param(i, gi, p, None)
+                self._index[id(p)] = i
+                self._params.append(p)
+                members.append(i)
+            self._group_params.append(members)
+            # torch fills Adagrad's state now, from the options as given (its initial sum)
+            self._cohorts.append(self._new_cohort(gi, members, 0, self._slot_from({}, gi, 0)))
 
     def _apply_options(self) -> None:
-        """Each group's hyperparameters, as they are now, into the core (only those that changed)."""
-        for gi, group in enumerate(self.param_groups):
-            applied = self._applied[gi]
-            for name, value, torch_name in self._options(group):
-                value = float(value) if not isinstance(value, bool) else value
-                if applied.get(name) == value and type(applied.get(name)) is type(value):
-                    continue
-                try:
-                    if name == "lr":
-                        self._core.set_lr(value, gi)
-                    elif isinstance(value, bool):
-                        self._core.set_option(name, "true" if value else "false", gi)
-                    else:
-                        self._core.set_number(name, value, gi)
-                except _core.OptionError as e:
-                    why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
-                    raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {gi}) {why}") from None
-                applied[name] = value
+        """Each group's hyperparameters, as they are now, into its cohorts (only those that changed)."""
+        for c in self._cohorts:
+            self._apply_to(c)
+
+    def _apply_to(self, c: "_Cohort") -> None:
+        for name, value, torch_name in self._options(self.param_groups[c.group]):
+            value = float(value) if not isinstance(value, bool) else value
+            if c.applied.get(name) == value and type(c.applied.get(name)) is type(value):
+                continue
+            try:
+                if name == "lr":
+                    c.core.set_lr(value, 0)
+                elif isinstance(value, bool):
+                    c.core.set_option(name, "true" if value else "false", 0)
+                else:
+                    c.core.set_number(name, value, 0)
+            except _core.OptionError as e:
+                why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
+                raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {c.group}) {why}") from None
+            c.applied[name] = value
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
-        if getattr(self, "_core", None) is not None:
+        if getattr(self, "_cohorts", None) is not None:
             self._sync_structure()
-            self._apply_options()
 
-    def _bind(self) -> None:
-        """Points the core at each parameter's memory and gradient as they are now."""
-        values, grads = [], []
-        for gi, group in enumerate(self.param_groups):
-            for p in group["params"]:
-                g = p.grad
-                i = len(values)
-                if g is None:
-                    raise ValueError(f"{self._name()}: parameter {i} (group {gi}, shape {tuple(p.shape)}) has no "
-                                     f"gradient; descent steps every parameter of the optimizer together: call "
-                                     f"backward() first, or leave parameters without gradients out")
-                self._check_param(i, gi, p, g)
-                values.append(p.data_ptr())
-                grads.append(g.data_ptr())
-        self._core.rebind(values, grads)
+    def _gradients(self) -> list:
+        """Each parameter's gradient as it is now (None: torch.optim skips the parameter), checked."""
+        out = []
+        for gi, members in enumerate(self._group_params):
+            for i in members:
+                p = self._params[i]
+                self._check_param(i, gi, p, p.grad)
+                out.append(p.grad)
+        return out
+
+    def _split(self, grads: list) -> None:
+        """A cohort whose parameters part ways at this step (some have a gradient, some not)
+        becomes two, each with its state: torch.optim steps only the first, so from here their
+        step counts differ, and descent keeps one per core."""
+        out = []
+        for c in self._cohorts:
+            has = [grads[i] is not None for i in c.members]
+            if all(has) or not any(has):
+                out.append(c)
+                continue
+            slots = {int(q["name"]): q["slots"] for q in c.core.export_state()["params"]}
+            t = c.core.t(0)
+            for part in ([i for i, h in zip(c.members, has) if h], [i for i, h in zip(c.members, has) if not h]):
+                out.append(self._new_cohort(c.group, part, t, lambda i, s: slots[i][s]))
+        self._cohorts = out
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -305,52 +368,87 @@ class _Descent(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        if self._core is None:
+        if getattr(self, "_cohorts", None) is None:
             self._build()
         self._sync_structure()
         self._apply_options()
         if self._mirror_dirty:
             self._import(self._mirror)
-        self._bind()
-        self._core.set_threads(torch.get_num_threads())
-        self._core.step()
-        self._mirror_stale = True
+        grads = self._gradients()
+        self._split(grads)
+        threads = torch.get_num_threads()
+        for c in self._cohorts:
+            if grads[c.members[0]] is None:
+                continue  # as torch.optim: a parameter without gradient keeps its value and state
+            c.core.rebind([self._params[i].data_ptr() for i in c.members], [grads[i].data_ptr() for i in c.members])
+            c.core.set_threads(threads)
+            c.core.step()
+            self._mirror_stale = True
         return loss
 
 
-def _betas(group: dict) -> tuple[Any, Any]:
-    b = group["betas"]
-    return b[0], b[1]
+class _Cohort:
+    """Parameters of one group that have taken the same steps, over one core optimizer: descent
+    keeps one step count per group of a core, torch.optim one per parameter (it skips a parameter
+    without gradient). A group starts as one cohort and splits only when its parameters part
+    ways, so in the usual loop each group is one core, stepped in one call."""
+
+    __slots__ = ("group", "members", "core", "applied")
+
+    def __init__(self, group: int, members: list[int], core: "_core.Optimizer"):
+        self.group, self.members, self.core = group, members, core
+        self.applied: dict[str, Any] = {}  # the options last set into the core
 
 
-def _common(group: dict, decoupled: bool = False) -> list[tuple[str, Any, str]]:
-    return [("lr", group["lr"], "lr"), ("weight_decay", group["weight_decay"], "weight_decay"),
-            ("decoupled_weight_decay", bool(decoupled), "decoupled_weight_decay"),
-            ("maximize", bool(group.get("maximize", False)), "maximize")]
+def _derive(cls: str, info: dict, args: str, renames: dict, slots: dict) -> tuple[inspect.Signature, list]:
+    """A class's signature (torch's argument order, the registry's pytorch defaults) and its
+    mapping [(descent's option, torch's argument, index in a tuple argument or None, is a flag)]
+    in the registry's order. Raises ImportError when torch's names and the registry disagree: an
+    argument maps to an option or slot the registry's optimizer does not have."""
+    options = {o["name"]: o for o in info["options"]}
+    where = f"descent.torch.{cls} (the registry's {info['name']})"
+    kind, params = inspect.Parameter.POSITIONAL_OR_KEYWORD, []
+    found: dict[str, tuple[str, int | None]] = {}
+    for arg in args.split():
+        if arg == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+            continue
+        if arg in _IMPLEMENTATION:
+            default = _IMPLEMENTATION[arg]
+        else:
+            names = renames.get(arg, arg)
+            names = names if isinstance(names, tuple) else (names,)
+            for i, name in enumerate(names):
+                if name not in options:
+                    raise ImportError(f"{where}: torch's argument {arg} maps to option {name}, which the registry "
+                                      f"does not have (its options: {', '.join(options)})")
+                found[name] = (arg, i if len(names) > 1 else None)
+            values = tuple(options[n]["defaults"]["pytorch"] for n in names)
+            default = values if len(names) > 1 else values[0]
+        params.append(inspect.Parameter(arg, kind, default=default))
+    registry_slots = [s["name"] for s in info["slots"]]
+    for key, slot in slots.items():
+        if slot not in registry_slots:
+            raise ImportError(f"{where}: torch's state '{key}' maps to slot {slot}, which the registry does not "
+                              f"have (its slots: {', '.join(registry_slots)})")
+    mapping = [(name, *found[name], options[name]["type"] == "flag") for name in options if name in found]
+    first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+             inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return inspect.Signature(first + params), mapping
 
 
-def _moments(group: dict) -> list[tuple[str, Any, str]]:
-    b1, b2 = _betas(group)
-    return [("beta1", b1, "betas[0]"), ("beta2", b2, "betas[1]"), ("eps", group["eps"], "eps")]
+_BETAS = {"betas": ("beta1", "beta2")}
 
 
 class SGD(_Descent):
-    _rule = "sgd"
+    _optimizer = "sgd"
+    _args = "lr momentum dampening weight_decay nesterov * maximize foreach differentiable fused"
     _slots = {"momentum_buffer": "m"}
     _has_step = False
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
-        if nesterov and (momentum <= 0 or dampening != 0):
+    def _check_arguments(self, d):
+        if d["nesterov"] and (d["momentum"] <= 0 or d["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
-                                      differentiable=differentiable, fused=fused))
-
-    def _options(self, group):
-        return _common(group) + [("momentum", group["momentum"], "momentum"),
-                                 ("dampening", group["dampening"], "dampening"),
-                                 ("nesterov", bool(group["nesterov"]), "nesterov")]
 
     def _entry(self, t, slots, group, p):
         if "m" not in slots:  # no momentum: torch 1.13 keeps a None buffer, torch 2 nothing
@@ -359,92 +457,51 @@ class SGD(_Descent):
 
 
 class Adam(_Descent):
-    _rule = "adam"
+    _optimizer = "adam"
+    _args = ("lr betas eps weight_decay amsgrad * foreach maximize capturable differentiable fused "
+             "decoupled_weight_decay")
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      foreach=foreach, maximize=maximize, capturable=capturable,
-                                      differentiable=differentiable, fused=fused,
-                                      decoupled_weight_decay=decoupled_weight_decay))
 
-    def _options(self, group):
-        return (_common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
-                + [("amsgrad", bool(group["amsgrad"]), "amsgrad")])
-
-
-class AdamW(Adam):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)
-
-    def _options(self, group):
-        return _common(group, True) + _moments(group) + [("amsgrad", bool(group["amsgrad"]), "amsgrad")]
+class AdamW(_Descent):
+    """The registry's adamw: Adam with decoupled weight decay (its preset; no argument for it)."""
+    _optimizer = "adamw"
+    _args = "lr betas eps weight_decay amsgrad * maximize foreach capturable differentiable fused"
+    _renames = _BETAS
+    _slots = Adam._slots
 
 
 class Adagrad(_Descent):
-    _rule = "adagrad"
+    _optimizer = "adagrad"
+    _args = "lr lr_decay weight_decay initial_accumulator_value eps foreach * maximize differentiable fused"
     _slots = {"sum": "v"}
     _state_at_init = True
-
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
-                                      fused=fused))
-
-    def _options(self, group):
-        return _common(group) + [("eps", group["eps"], "eps"), ("lr_decay", group["lr_decay"], "lr_decay"),
-                                 ("initial_accumulator_value", group["initial_accumulator_value"],
-                                  "initial_accumulator_value")]
 
     def _initial_slot(self, key, group, p):
         return torch.full_like(p, float(group["initial_accumulator_value"]), memory_format=torch.contiguous_format)
 
 
 class RMSprop(_Descent):
-    _rule = "rmsprop"
+    _optimizer = "rmsprop"
+    _args = "lr alpha eps weight_decay momentum centered capturable foreach maximize differentiable"
+    _renames = {"alpha": "beta"}
     _slots = {"square_avg": "v", "momentum_buffer": "buffer", "grad_avg": "g_mean"}
     _int_step_1_13 = True
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, capturable=capturable, foreach=foreach,
-                                      maximize=maximize, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group) + [("beta", group["alpha"], "alpha"), ("eps", group["eps"], "eps"),
-                                 ("momentum", group["momentum"], "momentum"),
-                                 ("centered", bool(group["centered"]), "centered")]
-
 
 class NAdam(_Descent):
-    _rule = "nadam"
+    _optimizer = "nadam"
+    _args = ("lr betas eps weight_decay momentum_decay decoupled_weight_decay * foreach maximize capturable "
+             "differentiable")
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
-
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      foreach=foreach, maximize=maximize, capturable=capturable,
-                                      differentiable=differentiable))
-
-    def _options(self, group):
-        return (_common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
-                + [("momentum_decay", group["momentum_decay"], "momentum_decay")])
 
     def _entry(self, t, slots, group, p):
         # torch's order: step, mu_product, exp_avg, exp_avg_sq. mu_product is Π μ_i as torch
         # multiplies it (in its scalar dtype); descent recomputes Π from t, so loading ignores it.
         entry = super()._entry(t, slots, group, p)
-        b1, psi = float(_betas(group)[0]), float(group["momentum_decay"])
+        b1, psi = float(group["betas"][0]), float(group["momentum_decay"])
         product = torch.tensor(1.0, dtype=_scalar_dtype())
         for i in range(1, t + 1):
             product *= b1 * (1.0 - 0.5 * 0.96 ** (i * psi))
@@ -452,72 +509,46 @@ class NAdam(_Descent):
 
 
 class RAdam(_Descent):
-    _rule = "radam"
+    _optimizer = "radam"
+    _args = "lr betas eps weight_decay decoupled_weight_decay * foreach maximize capturable differentiable"
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
-                                      maximize=maximize, capturable=capturable, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group, group.get("decoupled_weight_decay", False)) + _moments(group)
 
 
 class Adamax(_Descent):
-    _rule = "adamax"
+    _optimizer = "adamax"
+    _args = "lr betas eps weight_decay foreach * maximize differentiable capturable"
+    _renames = _BETAS
     _slots = {"exp_avg": "m", "exp_inf": "u"}
-
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
-
-    def _options(self, group):
-        return _common(group) + _moments(group)
 
 
 class Adadelta(_Descent):
-    _rule = "adadelta"
+    _optimizer = "adadelta"
+    _args = "lr rho eps weight_decay foreach * capturable maximize differentiable"
     _slots = {"square_avg": "v", "acc_delta": "u"}
     _int_step_1_13 = True
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
-                 maximize=False, differentiable=False):
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      capturable=capturable, maximize=maximize, differentiable=differentiable))
-
-    def _options(self, group):
-        return _common(group) + [("rho", group["rho"], "rho"), ("eps", group["eps"], "eps")]
-
 
 class Lion(_Descent):
-    """Lion (Chen et al. 2023) in torch.optim's style; not in torch.optim. State: exp_avg."""
-    _rule = "lion"
+    """Lion (Chen et al. 2023) in torch.optim's style; not in torch.optim. Decoupled weight decay
+    (the registry's preset). State: exp_avg."""
+    _optimizer = "lion"
+    _args = "lr betas weight_decay * maximize"
+    _renames = _BETAS
     _slots = {"exp_avg": "m"}
     _has_step = False
-
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize))
-
-    def _options(self, group):
-        b1, b2 = _betas(group)
-        return _common(group, True) + [("beta1", b1, "betas[0]"), ("beta2", b2, "betas[1]")]
 
 
 class LAMB(_Descent):
     """LAMB (You et al. 2020) in torch.optim's style; not in torch.optim. weight_decay is the
-    decay inside the trust ratio's update. State: step, exp_avg, exp_avg_sq."""
-    _rule = "lamb"
+    decay inside the trust ratio's update (the registry's trust_decay). State: step, exp_avg,
+    exp_avg_sq."""
+    _optimizer = "lamb"
+    _args = "lr betas eps weight_decay * maximize"
+    _renames = {**_BETAS, "weight_decay": "trust_decay"}
     _slots = {"exp_avg": "m", "exp_avg_sq": "v"}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
-    def _options(self, group):
-        return ([("lr", group["lr"], "lr"), ("maximize", bool(group.get("maximize", False)), "maximize")]
-                + _moments(group) + [("trust_decay", group["weight_decay"], "weight_decay")])
-
-
-__all__ = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax", "Adadelta", "Lion", "LAMB"]
+# Every class above, in its order (torch's eight peers, then Lion and LAMB).
+__all__ = [n for n, c in list(globals().items())
+           if isinstance(c, type) and issubclass(c, _Descent) and c is not _Descent]

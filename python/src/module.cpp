@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "descent/descent.hpp"
+#include "descent/explain.hpp"
 #include "descent/schedule_spec.hpp"
 
 namespace nb = nanobind;
@@ -174,6 +175,41 @@ nb::list option_values(descent::Optimizer& o, std::size_t group) {
   return out;
 }
 
+// descent::explain's table as columns: NumPy arrays t, g, m, v (where the optimizer keeps
+// them), eta, w, then the other slots by name; the run's options, w0 and diverged_at beside.
+nb::dict explain_dict(const std::string& optimizer, const std::string& convention, const descent::Overrides& overrides,
+                      const std::vector<double>& grads, double w0) {
+  const descent::ExplainTable table =
+      descent::explain(optimizer, descent::parse_convention(convention), overrides, grads, w0);
+  const std::size_t n = table.rows.size();
+  const descent::Shape shape{n};
+  auto column = [&](auto value_of) {
+    std::vector<double> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = value_of(table.rows[i]);
+    return numpy_copy(DType::f64, out.data(), n, shape);
+  };
+  using Row = descent::ExplainRow;
+  nb::dict columns;
+  columns["t"] = column([](const Row& r) { return double(r.t); });
+  columns["g"] = column([](const Row& r) { return r.g; });
+  if (n > 0 && table.rows[0].m) columns["m"] = column([](const Row& r) { return *r.m; });
+  if (n > 0 && table.rows[0].v) columns["v"] = column([](const Row& r) { return *r.v; });
+  columns["eta"] = column([](const Row& r) { return r.eta; });
+  columns["w"] = column([](const Row& r) { return r.w; });
+  for (std::size_t j = 0; j < table.extra_names.size(); ++j)
+    columns[table.extra_names[j].c_str()] = column([j](const Row& r) { return r.extra[j]; });
+  nb::dict options;
+  for (const auto& v : table.options)
+    options[std::string(v.name).c_str()] =
+        v.is_flag ? nb::object(nb::bool_(v.value != 0)) : nb::object(nb::float_(v.value));
+  return dict_of({{"optimizer", nb::cast(table.optimizer)},
+                  {"convention", nb::cast(std::string(descent::to_string(table.convention)))},
+                  {"options", options},
+                  {"w0", nb::cast(table.w0)},
+                  {"diverged_at", nb::cast(table.diverged_at)},
+                  {"columns", columns}});
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -201,19 +237,9 @@ NB_MODULE(_core, m) {
 
   nb::enum_<DType>(m, "DType").value("f32", DType::f32).value("f64", DType::f64);
 
-  m.def("optimizers", [] {
-    nb::list out;
-    for (const auto& i : descent::optimizers())
-      out.append(dict_of({{"name", nb::cast(std::string(i.name))},
-                          {"summary", nb::cast(std::string(i.summary))},
-                          {"rule", nb::cast(std::string(i.rule))},
-                          {"beta", nb::cast(std::string(i.beta))},
-                          {"beta1", nb::cast(std::string(i.beta1))},
-                          {"beta2", nb::cast(std::string(i.beta2))}}));
-    return out;
-  });
   // The whole registry (options, ranges, each convention's defaults, slots): descent::registry_json().
   m.def("registry_json", [] { return descent::registry_json(); });
+  m.def("explain", &explain_dict, "optimizer"_a, "convention"_a, "overrides"_a, "grads"_a, "w0"_a);
 
   nb::class_<PyOptimizer>(m, "Optimizer")
       .def(nb::init<const std::string&, std::vector<Param>, const std::string&,

@@ -1,7 +1,8 @@
 # Builds and runs both kinds of consumer against this checkout, each with a rule of its own
 # (rule_consumer.cpp) besides the library's:
 #   1. cmake --install into a fresh prefix, then find_package(descent CONFIG REQUIRED COMPONENTS lab),
-#      linking descent::descent and descent::lab (and descent::mpi, run as one MPI process, where MPI is found);
+#      linking descent::descent and descent::lab (and descent::mpi, run as one MPI process, where MPI is found),
+#      and run the installed bin/descent;
 #   2. add_subdirectory(descent).
 # Inputs: -DSOURCE_DIR=<repo> -DBINARY_DIR=<descent's build dir> -DWORK_DIR=<scratch>
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -17,6 +18,8 @@ endfunction()
 
 set(consumers ${SOURCE_DIR}/tests/consumers)
 run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix)
+# The command-line tool is installed too, as <prefix>/bin/descent.
+run(${WORK_DIR}/prefix/bin/descent --version)
 run(${CMAKE_COMMAND} -S ${consumers}/find-package -B ${WORK_DIR}/find-package
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/find-package)
