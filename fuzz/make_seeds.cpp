@@ -23,8 +23,12 @@ int main(int argc, char** argv) {
   std::vector<float> b{1, 2, 3}, gb{-1, 0.5f, 0};
   const std::vector<Param> params{Param("w", std::span(w), std::span(g), {2, 3}),
                                   Param("b", std::span(b), std::span(gb))};
-  for (std::string_view name : {"sgdm", "adam", "rmsprop", "adagrad"}) {
-    auto opt = make_optimizer(name, params);
+  for (std::string_view name : {"sgdm", "adam", "rmsprop", "adagrad", "adam-bf16", "adam-q8"}) {
+    // Low-bit state on every float32 tensor (min_size 0): the float32 "b" is stored in bf16 or q8.
+    const bool bf16 = name == "adam-bf16", q8 = name == "adam-q8";
+    auto opt = make_optimizer(bf16 || q8 ? "adam" : name, params);
+    if (bf16) opt->set_state_options({StateDType::bf16, Rounding::stochastic, 7, 0});
+    if (q8) opt->set_state_options({StateDType::q8, Rounding::nearest, 0, 0});
     opt->step();
     opt->step();
     Checkpoint c;

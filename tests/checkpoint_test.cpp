@@ -246,7 +246,7 @@ TEST(Checkpoint, ByteLayoutIsTheDocumentedOne) {
   std::string expected =
       "\x89"
       "DSC\r\n\x1a\n";
-  le(expected, 1, 4);  // version
+  le(expected, 2, 4);  // version
   le(expected, 0, 4);  // flags
   le(expected, payload.size(), 8);
   le(expected, crc32c(payload.data(), payload.size()), 4);
@@ -429,9 +429,13 @@ TEST(CheckpointRejects, EveryDamageToTheFile) {
   expect_rejected(with("hello"), "not a descent checkpoint (wrong magic bytes)");
 
   std::string newer = good;
-  newer[8] = 2;
+  newer[8] = 3;
   expect_rejected(with(newer),
-                  "unknown format version 2 (this build reads version 1; a newer descent, or a corrupt file)");
+                  "unknown format version 3 (this build reads versions 1 to 2; a newer descent, or a corrupt file)");
+  std::string zero = good;
+  zero[8] = 0;
+  expect_rejected(with(zero),
+                  "unknown format version 0 (this build reads versions 1 to 2; a newer descent, or a corrupt file)");
   std::string header = good;
   header[17] ^= 0x10;  // payload length
   expect_rejected(with(header), "header checksum mismatch: the file is corrupt");

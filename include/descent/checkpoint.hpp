@@ -24,7 +24,8 @@ class CheckpointError : public Error {
 
 class Checkpoint {
  public:
-  static constexpr std::uint32_t format_version = 1;
+  // 2: low-bit state (each group's state options, each slot's storage). Version 1 files load.
+  static constexpr std::uint32_t format_version = 2;
 
   enum class Type : std::uint8_t { bytes = 1, text = 2, i64 = 3, f64 = 4, tensor = 5, optimizer = 6 };
 

@@ -32,11 +32,13 @@ NonFinite parse_nonfinite(std::string_view s);  // throws OptionError on an unkn
 const char* to_string(NonFinite p);
 
 // A read-only look at one state slot of one parameter.
+// Low-bit state (bf16, q8) is shown decoded to float32: the values the next step will read.
 struct SlotView {
   std::string_view name;
   DType dtype = DType::f64;
   const void* data = nullptr;  // null when the group does not keep this slot
   std::size_t size = 0;
+  StateDType stored = StateDType::f32;  // how the optimizer keeps it
 
   explicit operator bool() const { return data != nullptr; }
   template <class T>
@@ -85,6 +87,16 @@ class Optimizer {
   virtual std::span<const std::string_view> slot_names() const = 0;
   // Slot `slot` of parameter `param` (an index into params()); empty if its group keeps no such slot.
   virtual SlotView state(std::size_t param, std::string_view slot) const = 0;
+
+  // How a group stores its state (state.hpp, docs/lowbit.md). Kept state is re-encoded in the
+  // new form at once; throws OptionError on a combination that would have no effect.
+  virtual void set_state_options(const StateOptions& options, std::size_t group = 0) = 0;
+  virtual const StateOptions& state_options(std::size_t group = 0) const = 0;
+  // How parameter `param`'s slots are stored: its group's dtype, or f32 for a tensor below
+  // min_size or of float64 values.
+  virtual StateDType state_dtype(std::size_t param) const = 0;
+  // Bytes of every kept slot of every parameter, as stored (q8: codes and scales).
+  virtual std::size_t state_bytes() const = 0;
 
   // The whole state (options, t, every kept slot), keyed by name: what a checkpoint stores.
   virtual OptimizerState export_state() const = 0;
@@ -196,6 +208,10 @@ class RuleOptimizer final : public Optimizer {
   void set_option(std::string_view name, std::string_view text, std::size_t group = 0) override;
   OptimizerState export_state() const override;
   void import_state(const OptimizerState& state) override;
+  void set_state_options(const StateOptions& options, std::size_t group = 0) override;
+  const StateOptions& state_options(std::size_t group = 0) const override { return groups_.at(group).state; }
+  StateDType state_dtype(std::size_t param) const override;
+  std::size_t state_bytes() const override;
 
  private:
   struct Group {
@@ -203,9 +219,15 @@ class RuleOptimizer final : public Optimizer {
     rules::Slots slots = 0;
     std::int64_t t = 0;
     double lr0 = 0;  // the lr of the last set_options, for schedule_scaled_decay
+    StateOptions state;
   };
   void allocate(std::size_t param);
   void run(std::size_t param, std::size_t begin, std::size_t end);
+  // Low-bit slots of values [b, b + len) (b a multiple of 256, len ≤ 256) decoded into out; src[j]
+  // then points at slot j's decoded values. For the per-tensor sums' read-only pass.
+  void decode_block(std::size_t param, std::size_t b, std::size_t len, float (*out)[256], const float** src) const;
+  void run_lowbit(std::size_t param, std::size_t begin, std::size_t end, const rules::Prelude<float>& prelude,
+                  const typename Rule::template Step<float>& k);
 
   void prepare_tensors();
 

@@ -4,6 +4,7 @@
 // so a checkpoint can be checked against the optimizer it is loaded into.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -11,14 +12,53 @@
 
 namespace descent {
 
+// How a group stores its state slots (docs/lowbit.md). Fewer bytes per slot is fewer bytes
+// moved per step, and the step is bound by memory traffic.
+enum class StateDType : std::uint8_t {
+  f32 = 1,   // full precision: the parameter's own dtype (float32, or float64 for double parameters)
+  bf16 = 2,  // bfloat16: float32's 8 exponent bits and 7 of its 23 fraction bits
+  q8 = 3,    // 8-bit codes, one float32 scale (the absolute maximum) per block of 256 values
+};
+StateDType parse_state_dtype(std::string_view s);  // "f32", "bf16", "q8"; throws OptionError
+const char* to_string(StateDType d);
+
+// How bf16 state rounds the float32 result of an update.
+enum class Rounding : std::uint8_t {
+  nearest = 1,     // to nearest, ties to even
+  stochastic = 2,  // up with probability (x − down)/(up − down): unbiased on average
+};
+Rounding parse_rounding(std::string_view s);  // "nearest", "stochastic"; throws OptionError
+const char* to_string(Rounding r);
+
+// A group's state storage. Low-bit state applies to float32 parameters of at least min_size
+// values; smaller tensors and float64 parameters keep full-precision state (as bitsandbytes
+// does: a small tensor's state is a negligible share of the memory, and its updates matter).
+struct StateOptions {
+  StateDType dtype = StateDType::f32;
+  Rounding rounding = Rounding::nearest;  // bf16 only
+  std::uint64_t seed = 0;                 // stochastic rounding's random stream
+  std::uint64_t min_size = 4096;
+
+  bool operator==(const StateOptions&) const = default;
+};
+
+// The storage one slot of one parameter gets under a group's StateOptions.
+StateDType slot_dtype(const StateOptions& o, DType param, std::size_t size);
+// Bytes of one slot of `size` values stored as `d` (q8: the codes, then one float32 per block).
+std::size_t slot_bytes(StateDType d, DType param, std::size_t size);
+
 struct OptimizerState {
   struct Group {
     std::int64_t t = 0;                                   // the group's step counter
     std::vector<std::pair<std::string, double>> options;  // every option (flags as 0 or 1)
+    StateOptions state;                                   // version 1 files: the defaults (f32)
   };
   struct Slot {
-    std::string name;                  // "m", "v", ...
-    std::vector<unsigned char> bytes;  // size() values of the parameter's dtype, native byte order
+    std::string name;  // "m", "v", ...
+    // f32: size() values of the parameter's dtype; bf16: size() uint16; q8: size() codes, then
+    // ceil(size()/256) float32 scales. Native byte order.
+    std::vector<unsigned char> bytes;
+    StateDType dtype = StateDType::f32;
   };
   struct Param {
     std::string name;

@@ -95,14 +95,15 @@ void for_each_share(const std::vector<std::size_t>& offsets, int threads,
 #else
     const std::size_t k = 0, nt = 1;
 #endif
-    // Shares end 16 elements (a 64-byte line of floats) into a parameter, counted from its first
-    // element: the state slots start on a line, so two threads never write one line of state,
-    // and each piece's vector loop starts aligned.
+    // Shares end a multiple of 256 elements into a parameter, counted from its first element:
+    // 8-bit state's blocks of 256 values are never split between threads (so their scales are
+    // the same for any thread count), the state slots start on a 64-byte line, so two threads
+    // never write one line of state, and each piece's vector loop starts aligned.
     auto edge = [&](std::size_t i) {
       if (i == nt) return total;
       const std::size_t flat = total * i / nt;
       const std::size_t p = std::upper_bound(offsets.begin(), offsets.end(), flat) - offsets.begin() - 1;
-      return offsets[p] + ((flat - offsets[p]) & ~std::size_t(15));
+      return offsets[p] + ((flat - offsets[p]) & ~std::size_t(255));
     };
     const std::size_t lo = edge(k), hi = edge(k + 1);
     share(lo, hi);

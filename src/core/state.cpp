@@ -40,11 +40,11 @@ std::vector<std::size_t> Optimizer::match_state(const OptimizerState& s) const {
     if (from.shape != p.shape())
       throw Error(me + ": parameter '" + p.name() + "' has shape " + shape_text(from.shape) + " in the state, " +
                   shape_text(p.shape()) + " here");
-    const std::size_t bytes = p.size() * (p.dtype() == DType::f32 ? sizeof(float) : sizeof(double));
     for (const OptimizerState::Slot& slot : from.slots)
-      if (slot.bytes.size() != bytes)
+      if (const std::size_t bytes = slot_bytes(slot.dtype, p.dtype(), p.size()); slot.bytes.size() != bytes)
         throw Error(me + ": state slot '" + slot.name + "' of parameter '" + p.name() + "' has " +
-                    std::to_string(slot.bytes.size()) + " bytes, expected " + std::to_string(bytes));
+                    std::to_string(slot.bytes.size()) + " bytes, expected " + std::to_string(bytes) + " (" +
+                    to_string(slot.dtype) + ")");
     order.push_back(std::size_t(&from - s.params.data()));
   }
   if (!by_name.empty())

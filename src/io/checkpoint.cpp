@@ -117,6 +117,11 @@ struct Reader {
       for (std::size_t i = 0; i < count; ++i) std::reverse(out.begin() + i * w, out.begin() + (i + 1) * w);
     return out;
   }
+  StateDType state_dtype() {
+    const std::uint8_t d = u8();
+    if (d < 1 || d > 3) fail("unknown state dtype code " + std::to_string(d));
+    return StateDType(d);
+  }
   DType dtype() {
     const std::uint8_t d = u8();
     if (d != 1 && d != 2) fail("unknown dtype code " + std::to_string(d));
@@ -157,6 +162,23 @@ Checkpoint::Tensor decode_tensor(Reader& r) {
   return t;
 }
 
+// A slot's bytes as values of their own width: q8's codes are bytes and its scales float32.
+struct SlotLayout {
+  std::size_t count, width, tail;  // count values of width bytes, then tail float32 values
+};
+SlotLayout layout(StateDType d, DType param, std::size_t n) {
+  switch (d) {
+    case StateDType::bf16:
+      return {n, 2, 0};
+    case StateDType::q8:
+      return {n, 1, (n + 255) / 256};
+    case StateDType::f32:
+      break;
+  }
+  return {n, width(param), 0};
+}
+
+// Version 2 adds each group's state options and each slot's storage (docs/checkpoints.md).
 std::string encode(const OptimizerState& s) {
   Writer w;
   w.str(s.optimizer);
@@ -169,6 +191,10 @@ std::string encode(const OptimizerState& s) {
       w.str(name);
       w.f64(value);
     }
+    w.u8(std::uint8_t(g.state.dtype));
+    w.u8(std::uint8_t(g.state.rounding));
+    w.u64(g.state.seed);
+    w.u64(g.state.min_size);
   }
   w.u32(std::uint32_t(s.params.size()));
   for (const auto& p : s.params) {
@@ -177,15 +203,25 @@ std::string encode(const OptimizerState& s) {
     w.dtype(p.dtype);
     w.shape(p.shape);
     w.u32(std::uint32_t(p.slots.size()));
+    std::size_t n = 1;
+    for (std::size_t d : p.shape) n *= d;
     for (const auto& slot : p.slots) {
       w.str(slot.name);
-      w.values(slot.bytes.data(), slot.bytes.size() / width(p.dtype), width(p.dtype));
+      w.u8(std::uint8_t(slot.dtype));
+      const SlotLayout l = layout(slot.dtype, p.dtype, n);
+      if (slot.bytes.size() != l.count * l.width + l.tail * 4)
+        throw Error("checkpoint: state slot '" + slot.name + "' of parameter '" + p.name + "' has " +
+                    std::to_string(slot.bytes.size()) + " bytes, its shape and storage need " +
+                    std::to_string(l.count * l.width + l.tail * 4));
+      w.values(slot.bytes.data(), l.count, l.width);
+      w.values(slot.bytes.data() + l.count * l.width, l.tail, 4);
     }
   }
   return std::move(w.out);
 }
 
-OptimizerState decode_state(Reader& r) {
+// Reads version 2, or version 1 (no state options, every slot in the parameter's dtype).
+OptimizerState decode_state(Reader& r, std::uint32_t version) {
   OptimizerState s;
   s.optimizer = r.str();
   s.skipped_steps = r.i64();
@@ -195,6 +231,14 @@ OptimizerState decode_state(Reader& r) {
     for (std::uint32_t k = r.u32(); k > 0; --k) {
       std::string name = r.str();
       group.options.emplace_back(std::move(name), r.f64());
+    }
+    if (version >= 2) {
+      group.state.dtype = r.state_dtype();
+      const std::uint8_t rounding = r.u8();
+      if (rounding != 1 && rounding != 2) r.fail("unknown state rounding code " + std::to_string(rounding));
+      group.state.rounding = Rounding(rounding);
+      group.state.seed = r.u64();
+      group.state.min_size = r.u64();
     }
   }
   for (std::uint32_t n = r.u32(); n > 0; --n) {
@@ -207,7 +251,11 @@ OptimizerState decode_state(Reader& r) {
     for (std::uint32_t k = r.u32(); k > 0; --k) {
       OptimizerState::Slot& slot = p.slots.emplace_back();
       slot.name = r.str();
-      slot.bytes = r.values(count, width(p.dtype));
+      if (version >= 2) slot.dtype = r.state_dtype();
+      const SlotLayout l = layout(slot.dtype, p.dtype, count);
+      slot.bytes = r.values(l.count, l.width);
+      const std::vector<unsigned char> tail = r.values(l.tail, 4);
+      slot.bytes.insert(slot.bytes.end(), tail.begin(), tail.end());
     }
   }
   return s;
@@ -250,6 +298,7 @@ std::uint32_t load32(const unsigned char* p) {
 struct Header {
   std::uint64_t payload_size;
   std::uint32_t payload_crc;
+  std::uint32_t version;
 };
 
 }  // namespace
@@ -362,7 +411,7 @@ Checkpoint::Tensor Checkpoint::tensor(std::string_view name) const {
 }
 OptimizerState Checkpoint::optimizer_state(std::string_view name) const {
   Reader r{find(name, Type::optimizer).body, 0, this, "section '" + std::string(name) + "'"};
-  OptimizerState s = decode_state(r);
+  OptimizerState s = decode_state(r, format_version);
   r.end();
   return s;
 }
@@ -425,7 +474,7 @@ std::string Checkpoint::serialize() const {
   Writer w;
   w.out.assign(magic.begin(), magic.end());
   w.u32(format_version);
-  w.u32(0);  // flags: none defined in version 1
+  w.u32(0);  // flags: none defined in versions 1 and 2
   w.u64(payload.out.size());
   w.u32(crc32c(payload.out.data(), payload.out.size()));
   w.u32(crc32c(w.out.data(), w.out.size()));
@@ -453,14 +502,14 @@ Header check_header(const Checkpoint& c, const unsigned char* h, std::size_t got
     fail("not a descent checkpoint (wrong magic bytes)");
   if (got < 12) fail("truncated: header has " + std::to_string(got) + " of " + std::to_string(header_size) + " bytes");
   const std::uint32_t version = load32(h + 8);
-  if (version != Checkpoint::format_version)
-    fail("unknown format version " + std::to_string(version) + " (this build reads version " +
+  if (version < 1 || version > Checkpoint::format_version)
+    fail("unknown format version " + std::to_string(version) + " (this build reads versions 1 to " +
          std::to_string(Checkpoint::format_version) + "; a newer descent, or a corrupt file)");
   if (got < header_size)
     fail("truncated: header has " + std::to_string(got) + " of " + std::to_string(header_size) + " bytes");
   if (crc32c(h, 28) != load32(h + 28) && verify_checksums) fail("header checksum mismatch: the file is corrupt");
   if (load32(h + 12) != 0) fail("unknown flags " + hex(load32(h + 12)) + " (a newer descent?)");
-  Header out{std::uint64_t(load32(h + 16)) | std::uint64_t(load32(h + 20)) << 32, load32(h + 24)};
+  Header out{std::uint64_t(load32(h + 16)) | std::uint64_t(load32(h + 20)) << 32, load32(h + 24), version};
   return out;
 }
 
@@ -482,6 +531,14 @@ void parse_payload(Checkpoint& c, std::string_view payload, const Header& header
     r.pos += std::size_t(size);
     if (c.has(name)) r.fail("appears twice");
     if (name.empty()) r.fail("has an empty name");
+    if (type == std::uint8_t(Checkpoint::Type::optimizer) && header.version < Checkpoint::format_version) {
+      // An older file's state, read by its version's reader and kept in the current encoding,
+      // so every section of a Checkpoint is in the version it is written with.
+      Reader old{body, 0, &c, r.what};
+      const OptimizerState s = decode_state(old, header.version);
+      old.end();
+      body = encode(s);
+    }
     add(c, std::move(name), Checkpoint::Type(type), std::move(body));
   }
   r.what = "payload";

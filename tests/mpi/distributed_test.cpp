@@ -275,6 +275,30 @@ TEST(Checkpoint, OfAnotherOptimizerIsRefusedAndChangesNothing) {
   }
 }
 
+// zero1 joins the ranks' slices of a slot by elements, which low-bit state (q8's codes and
+// block scales) does not allow: its checkpoints are refused on every rank, before any collective.
+TEST(Checkpoint, Zero1RefusesLowBitState) {
+  const Comm comm(MPI_COMM_WORLD, 30);
+  std::vector<float> w(1024, 0.5f), g(1024, 0.25f);
+  auto factory = [](std::vector<descent::Param> p) {
+    auto o = make("adam", std::move(p));
+    descent::StateOptions s;
+    s.dtype = descent::StateDType::q8;
+    s.min_size = 1;
+    o->set_state_options(s);
+    return o;
+  };
+  Distributed d(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::zero1, 1));
+  d.add();
+  d.step();
+  try {
+    (void)d.checkpoint();
+    ADD_FAILURE() << "no error";
+  } catch (const descent::Error& e) {
+    EXPECT_STREQ(e.what(), "zero1 checkpoints keep full-precision state only; 'w' stores its state as q8");
+  }
+}
+
 TEST(Options, AreCheckedBeforeAnyCollective) {
   const Comm comm(MPI_COMM_WORLD, 30);
   DigitsModel m;

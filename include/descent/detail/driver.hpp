@@ -13,6 +13,7 @@
 
 #include "descent/detail/buffer.hpp"
 #include "descent/detail/kernel.hpp"
+#include "descent/detail/lowbit_kernel.hpp"
 #include "descent/detail/reduce.hpp"
 #include "descent/optimizer.hpp"
 
@@ -71,6 +72,8 @@ void block_terms(const rules::Prelude<T>& prelude, const typename Rule::template
 template <class Rule>
 struct RuleOptimizer<Rule>::Storage {
   std::vector<std::array<detail::Buffer, slot_count>> state;  // per parameter, per slot
+  std::vector<StateDType> stored;                             // per parameter: how its slots are stored
+  std::vector<std::vector<float>> views;                      // state() of low-bit slots, decoded
   // Per-step scalars of every group, refreshed at the start of each step.
   struct Prepared {
     rules::Prelude<float> prelude32;
@@ -97,11 +100,16 @@ template <class Rule>
 RuleOptimizer<Rule>::~RuleOptimizer() = default;
 
 template <class Rule>
+StateDType RuleOptimizer<Rule>::state_dtype(std::size_t param) const {
+  return storage_->stored.at(param);
+}
+
+template <class Rule>
 void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) {
   validate(Rule::name, options);
   const std::size_t first = this->params().size();
   const double lr0 = options.lr;
-  groups_.push_back({std::move(options), 0, 0, lr0});
+  groups_.push_back({std::move(options), 0, 0, lr0, {}});
   storage_->prepared.emplace_back();
   try {
     add_params(std::move(params), groups_.size() - 1);
@@ -112,6 +120,8 @@ void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) 
   }
   groups_.back().slots = Rule::slots(groups_.back().options);
   storage_->state.resize(this->params().size());
+  storage_->stored.resize(this->params().size(), StateDType::f32);
+  storage_->views.resize(this->params().size() * slot_count);
   for (std::size_t i = first; i < this->params().size(); ++i) allocate(i);
 }
 
@@ -119,24 +129,63 @@ template <class Rule>
 void RuleOptimizer<Rule>::allocate(std::size_t param) {
   const Param& p = params()[param];
   const Group& gr = groups_[group_index(param)];
-  const std::size_t width = p.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
+  const StateDType to = slot_dtype(gr.state, p.dtype(), p.size());
+  const StateDType from = storage_->stored[param];
+  constexpr rules::Slots nonneg = detail::nonnegative_slots<Rule>();
   for (std::size_t j = 0; j < slot_count; ++j) {
     auto& buf = storage_->state[param][j];
     if (!rules::has(gr.slots, int(j))) {
       buf = detail::Buffer();
       continue;
     }
+    const bool unsigned_map = rules::has(nonneg, int(j));
+    if (buf && from != to) {  // new state options: the kept values, re-encoded (float32 parameters only)
+      std::vector<float> values(p.size());
+      detail::decode_slot(from, unsigned_map, buf.data(), p.size(), values.data());
+      buf = detail::Buffer(detail::buffer_bytes(to, p.dtype(), p.size()));
+      detail::encode_slot(to, unsigned_map, values.data(), p.size(), buf.data());
+      continue;
+    }
     if (buf) continue;
-    buf = detail::Buffer(p.size() * width);
+    buf = detail::Buffer(detail::buffer_bytes(to, p.dtype(), p.size()));
     double init = 0;
     if constexpr (requires { Rule::initial(gr.options, int(j)); }) init = Rule::initial(gr.options, int(j));
-    if (init != 0) {
-      if (p.dtype() == DType::f32)
-        std::fill_n(static_cast<float*>(buf.data()), p.size(), float(init));
-      else
-        std::fill_n(static_cast<double*>(buf.data()), p.size(), init);
+    if (init == 0) continue;  // zero bytes are 0 in every form
+    if (p.dtype() == DType::f64) {
+      std::fill_n(static_cast<double*>(buf.data()), p.size(), init);
+    } else if (to == StateDType::f32) {
+      std::fill_n(static_cast<float*>(buf.data()), p.size(), float(init));
+    } else {
+      const std::vector<float> values(p.size(), float(init));
+      detail::encode_slot(to, unsigned_map, values.data(), p.size(), buf.data());
     }
   }
+  storage_->stored[param] = to;
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::set_state_options(const StateOptions& o, std::size_t group) {
+  if (o.dtype != StateDType::f32 && o.dtype != StateDType::bf16 && o.dtype != StateDType::q8)
+    throw OptionError(std::string(Rule::name) + ": unknown state dtype code " + std::to_string(int(o.dtype)));
+  if (o.rounding != Rounding::nearest && o.rounding != Rounding::stochastic)
+    throw OptionError(std::string(Rule::name) + ": unknown state rounding code " + std::to_string(int(o.rounding)));
+  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16) {
+    std::string message(Rule::name);
+    message.append(": state rounding 'stochastic' applies to bf16 state only, not ").append(to_string(o.dtype));
+    throw OptionError(message);
+  }
+  groups_.at(group).state = o;
+  for (std::size_t i = 0; i < params().size(); ++i)
+    if (group_index(i) == group) allocate(i);
+}
+
+template <class Rule>
+std::size_t RuleOptimizer<Rule>::state_bytes() const {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < params().size(); ++i)
+    for (std::size_t j = 0; j < slot_count; ++j)
+      if (storage_->state[i][j]) total += slot_bytes(storage_->stored[i], params()[i].dtype(), params()[i].size());
+  return total;
 }
 
 template <class Rule>
@@ -164,7 +213,13 @@ SlotView RuleOptimizer<Rule>::state(std::size_t param, std::string_view slot) co
   for (std::size_t j = 0; j < slot_count; ++j) {
     if (Rule::slot_names[j] != slot) continue;
     const auto& buf = storage_->state[param][j];
-    return {Rule::slot_names[j], p.dtype(), buf ? buf.data() : nullptr, p.size()};
+    if (!buf || storage_->stored[param] == StateDType::f32)
+      return {Rule::slot_names[j], p.dtype(), buf ? buf.data() : nullptr, p.size(), StateDType::f32};
+    std::vector<float>& view = storage_->views[param * slot_count + j];
+    view.resize(p.size());
+    detail::decode_slot(storage_->stored[param], rules::has(detail::nonnegative_slots<Rule>(), int(j)), buf.data(),
+                        p.size(), view.data());
+    return {Rule::slot_names[j], DType::f32, view.data(), p.size(), storage_->stored[param]};
   }
   throw Error(std::string(Rule::name) + " has no state slot '" + std::string(slot) + "'");
 }
@@ -194,17 +249,27 @@ OptimizerState RuleOptimizer<Rule>::export_state() const {
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     OptimizerState::Group& out = s.groups.emplace_back();
     out.t = groups_[g].t;
+    out.state = groups_[g].state;
     for (const OptionValue& o : option_values(g)) out.options.emplace_back(o.name, o.value);
   }
   for (std::size_t i = 0; i < params().size(); ++i) {
     const Param& p = params()[i];
     OptimizerState::Param& out = s.params.emplace_back();
     out = {p.name(), group_index(i), p.dtype(), p.shape(), {}};
-    const std::size_t bytes = p.size() * (p.dtype() == DType::f32 ? sizeof(float) : sizeof(double));
+    const StateDType d = storage_->stored[i];
+    const std::size_t bytes = slot_bytes(d, p.dtype(), p.size());
     for (std::size_t j = 0; j < slot_count; ++j) {
       if (!storage_->state[i][j]) continue;
       const auto* data = static_cast<const unsigned char*>(storage_->state[i][j].data());
-      out.slots.push_back({std::string(Rule::slot_names[j]), std::vector<unsigned char>(data, data + bytes)});
+      out.slots.push_back({std::string(Rule::slot_names[j]), {}, d});
+      OptimizerState::Slot& slot = out.slots.back();
+      if (d == StateDType::q8) {  // the codes, then the scales (without the buffer's padding)
+        slot.bytes.assign(data, data + p.size());
+        const unsigned char* scales = data + detail::q8_scales_offset(p.size());
+        slot.bytes.insert(slot.bytes.end(), scales, scales + (bytes - p.size()));
+      } else {
+        slot.bytes.assign(data, data + bytes);
+      }
     }
   }
   return s;
@@ -249,10 +314,13 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
     if (s.groups[g].t < 0) throw Error(std::string(Rule::name) + ": group " + std::to_string(g) + " has t < 0");
     groups[g].options = std::move(o);
     groups[g].t = s.groups[g].t;
+    groups[g].state = s.groups[g].state;
   }
   std::vector<std::array<detail::Buffer, slot_count>> state(params().size());
+  std::vector<StateDType> stored(params().size());
   for (std::size_t i = 0; i < params().size(); ++i) {
     const OptimizerState::Param& from = s.params[order[i]];
+    stored[i] = slot_dtype(groups[group_index(i)].state, params()[i].dtype(), params()[i].size());
     const rules::Slots keep = groups[group_index(i)].slots;
     std::size_t kept = 0;
     for (std::size_t j = 0; j < slot_count; ++j) kept += rules::has(keep, int(j));
@@ -265,12 +333,24 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
       if (j == slot_count || !rules::has(keep, int(j)) || state[i][j])
         throw Error(std::string(Rule::name) + ": parameter '" + from.name + "' has state slot '" + slot.name +
                     "', which this optimizer does not keep");
-      state[i][j] = detail::Buffer(slot.bytes.size());
-      std::memcpy(state[i][j].data(), slot.bytes.data(), slot.bytes.size());
+      if (slot.dtype != stored[i])
+        throw Error(std::string(Rule::name) + ": state slot '" + slot.name + "' of parameter '" + from.name +
+                    "' is stored as " + to_string(slot.dtype) + ", its group's state options give " +
+                    to_string(stored[i]));
+      const std::size_t n = params()[i].size();
+      state[i][j] = detail::Buffer(detail::buffer_bytes(stored[i], params()[i].dtype(), n));
+      auto* to = static_cast<unsigned char*>(state[i][j].data());
+      if (stored[i] == StateDType::q8) {
+        std::memcpy(to, slot.bytes.data(), n);
+        std::memcpy(to + detail::q8_scales_offset(n), slot.bytes.data() + n, slot.bytes.size() - n);
+      } else {
+        std::memcpy(to, slot.bytes.data(), slot.bytes.size());
+      }
     }
   }
   groups_.swap(groups);
   storage_->state.swap(state);
+  storage_->stored.swap(stored);
   set_skipped_steps(s.skipped_steps);
 }
 
@@ -327,6 +407,7 @@ void RuleOptimizer<Rule>::prepare_tensors() {
         constexpr std::size_t block = detail::term_block;
         alignas(64) T zeros[block] = {};
         alignas(64) T terms[width][block];
+        alignas(64) float decoded[slot_count][block];  // low-bit slots, decoded block by block
         const rules::Slots S = self->groups_[g].slots;
         double lanes[width][8] = {};
         for (std::size_t b = begin; b < end; b += block) {
@@ -335,6 +416,8 @@ void RuleOptimizer<Rule>::prepare_tensors() {
           for (std::size_t j = 0; j < slot_count; ++j)
             src[j] = self->storage_->state[param][j] ? static_cast<const T*>(self->storage_->state[param][j].data()) + b
                                                      : zeros;
+          if constexpr (std::is_same_v<T, float>)
+            if (self->storage_->stored[param] != StateDType::f32) self->decode_block(param, b, len, decoded, src);
           const T* w = p.value<T>().data() + b;
           const T* grad = self->template grad_of<T>(param) + b;  // the cleaned copy under NonFinite::zero
           detail::block_terms<Rule, T>(prelude, k, S, w, grad, src, len, terms);
@@ -384,17 +467,67 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
     auto kernel = detail::kernel_for<Rule, T>(groups_[g].slots, detail::decays(prelude), reference());
     kernel(prelude, k, p.value<T>().data() + begin, grad_of<T>(param) + begin, slots, end - begin);
   };
-  if constexpr (NeedsSums<Rule>) {
-    if (p.dtype() == DType::f32)
-      go(scaled(pr.prelude32, grad_scales(), param), storage_->tensor32[param]);
-    else
-      go(scaled(pr.prelude64, grad_scales(), param), storage_->tensor64[param]);
-  } else {
-    if (p.dtype() == DType::f32)
-      go(scaled(pr.prelude32, grad_scales(), param), pr.step32);
-    else
-      go(scaled(pr.prelude64, grad_scales(), param), pr.step64);
+  const typename Rule::template Step<float>* k32 = &pr.step32;
+  const typename Rule::template Step<double>* k64 = &pr.step64;
+  if constexpr (NeedsSums<Rule>) k32 = &storage_->tensor32[param], k64 = &storage_->tensor64[param];
+  if (storage_->stored[param] != StateDType::f32)
+    run_lowbit(param, begin, end, scaled(pr.prelude32, grad_scales(), param), *k32);
+  else if (p.dtype() == DType::f32)
+    go(scaled(pr.prelude32, grad_scales(), param), *k32);
+  else
+    go(scaled(pr.prelude64, grad_scales(), param), *k64);
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::decode_block(std::size_t param, std::size_t b, std::size_t len, float (*out)[256],
+                                       const float** src) const {
+  static_assert(detail::q8_block == 256 && detail::term_block == 256, "one block of terms is one q8 block");
+  const StateDType d = storage_->stored[param];
+  const std::size_t n = params()[param].size();
+  for (std::size_t j = 0; j < slot_count; ++j) {
+    if (!storage_->state[param][j]) continue;
+    const auto* data = static_cast<const unsigned char*>(storage_->state[param][j].data());
+    if (d == StateDType::q8) {
+      const float scale = reinterpret_cast<const float*>(data + detail::q8_scales_offset(n))[b / detail::q8_block];
+      if (rules::has(detail::nonnegative_slots<Rule>(), int(j)))
+        detail::q8_decode_block<false>(data + b, scale, out[j], len);
+      else
+        detail::q8_decode_block<true>(data + b, scale, out[j], len);
+    } else {
+      const auto* h = reinterpret_cast<const std::uint16_t*>(data) + b;
+      for (std::size_t i = 0; i < len; ++i) out[j][i] = detail::bf16_decode(h[i]);
+    }
+    src[j] = out[j];
   }
+}
+
+template <class Rule>
+void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::size_t end,
+                                     const rules::Prelude<float>& prelude,
+                                     const typename Rule::template Step<float>& k) {
+  const std::size_t g = group_index(param);
+  const StateOptions& so = groups_[g].state;
+  const StateDType d = storage_->stored[param];
+  detail::LowSlots ls;
+  ls.begin = std::uint32_t(begin);
+  for (std::size_t j = 0; j < slot_count; ++j) {
+    if (!storage_->state[param][j]) continue;
+    auto* data = static_cast<unsigned char*>(storage_->state[param][j].data());
+    if (d == StateDType::q8) {
+      ls.data[j] = data + begin;
+      ls.scales[j] =
+          reinterpret_cast<float*>(data + detail::q8_scales_offset(params()[param].size())) + begin / detail::q8_block;
+    } else {
+      ls.data[j] = reinterpret_cast<std::uint16_t*>(data) + begin;
+      ls.key[j] = detail::rounding_key(so.seed, groups_[g].t, param, j);
+    }
+  }
+  const detail::LowFormat f = d == StateDType::q8                   ? detail::LowFormat::q8
+                              : so.rounding == Rounding::stochastic ? detail::LowFormat::bf16_stochastic
+                                                                    : detail::LowFormat::bf16_nearest;
+  auto kernel = detail::lowbit_kernel_for<Rule>(f, groups_[g].slots, detail::decays(prelude), reference());
+  kernel(prelude, k, params()[param].template value<float>().data() + begin, grad_of<float>(param) + begin, ls,
+         end - begin);
 }
 
 }  // namespace descent

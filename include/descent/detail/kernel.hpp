@@ -30,11 +30,21 @@ namespace descent::detail {
 template <class T, class Step>
 using Kernel = void (*)(const rules::Prelude<T>&, const Step&, T*, const T*, T* const*, std::size_t);
 
+// How the loop reads and writes a state slot: Plain is full precision (the slot holds T);
+// the low-bit codecs (detail/lowbit.hpp) decode on load and round on store, in the same pass.
+template <class T>
+struct Plain {
+  using Store = T;
+  T load(const T* s, std::size_t i) const { return s[i]; }
+  void store(T* s, std::size_t i, T x, std::size_t /*slot*/) const { s[i] = x; }
+};
+
 // Decay: the group maximizes or decays its weights, so the prelude runs. Without, the loop skips
 // its three multiplies by 1 and 0: on a float SGD step they cost a third of the memory rate.
-template <class Rule, rules::Slots S, bool Decay, class T, std::size_t... J>
+template <class Rule, rules::Slots S, bool Decay, class T, class C, std::size_t... J>
 inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* __restrict w,
-                 const T* __restrict g, T* const* s, std::size_t n, std::index_sequence<J...>) {
+                 const T* __restrict g, typename C::Store* const* s, std::size_t n, const C& c,
+                 std::index_sequence<J...>) {
   for (std::size_t i = 0; i < n; ++i) {
     // Every value is loaded once into a local and stored once: the rule's update then works on
     // registers, and no store through one slot can make the compiler reload another.
@@ -44,9 +54,9 @@ inline void loop(const rules::Prelude<T>& p, const typename Rule::template Step<
       gi = p.sign * gi + p.l2 * w0;  // maximize; L2 weight decay
       wi = p.keep * w0;              // decoupled weight decay
     }
-    T slot[sizeof...(J) > 0 ? sizeof...(J) : 1] = {(rules::has(S, J) ? s[J][i] : T(0))...};
+    T slot[sizeof...(J) > 0 ? sizeof...(J) : 1] = {(rules::has(S, J) ? T(c.load(s[J], i)) : T(0))...};
     Rule::template update<S>(k, wi, gi, slot[J]...);
-    ((rules::has(S, J) ? void(s[J][i] = slot[J]) : void()), ...);
+    ((rules::has(S, J) ? c.store(s[J], i, slot[J], J) : void()), ...);
     w[i] = wi;
   }
 }
@@ -105,14 +115,14 @@ void fast(const rules::Prelude<T>& p0, const typename Rule::template Step<T>& k0
     constexpr std::size_t slots = Rule::slot_names.size();
     T* s[slots > 0 ? slots : 1];
     for (std::size_t j = 0; j < slots; ++j) s[j] = s0[j];
-    loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<slots>{});
+    loop<Rule, S, Decay>(p, k, w, g, s, n, Plain<T>{}, std::make_index_sequence<slots>{});
   });
 }
 
 template <class Rule, rules::Slots S, bool Decay, class T>
 DESCENT_SCALAR void reference(const rules::Prelude<T>& p, const typename Rule::template Step<T>& k, T* w, const T* g,
                               T* const* s, std::size_t n) {
-  loop<Rule, S, Decay>(p, k, w, g, s, n, std::make_index_sequence<Rule::slot_names.size()>{});
+  loop<Rule, S, Decay>(p, k, w, g, s, n, Plain<T>{}, std::make_index_sequence<Rule::slot_names.size()>{});
 }
 
 // Whether a prelude changes anything (maximize, either weight decay).

@@ -37,6 +37,7 @@ struct Adadelta {
   static constexpr std::string_view name = "adadelta";
   enum Slot { v, u };
   static constexpr std::array<std::string_view, 2> slot_names{"v", "u"};  // u: Zeiler's E[Δx²]
+  static constexpr Slots nonnegative = slots_of({v, u});                  // for 8-bit state: the unsigned code map
   using Options = AdadeltaOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({v, u})};

@@ -41,6 +41,7 @@ struct Adagrad {
   static constexpr std::string_view name = "adagrad";
   enum Slot { v };
   static constexpr std::array<std::string_view, 1> slot_names{"v"};
+  static constexpr Slots nonnegative = slots_of({v});  // for 8-bit state: the unsigned code map
   using Options = AdagradOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({v})};

@@ -44,6 +44,7 @@ struct Adam {
   enum Slot { m, v, v_max };
   static constexpr std::array<std::string_view, 3> slot_names{"m", "v", "v_max"};
   static constexpr std::array<std::string_view, 3> slot_kept_when{"always", "always", "amsgrad"};
+  static constexpr Slots nonnegative = slots_of({v, v_max});  // for 8-bit state: the unsigned code map
   using Options = AdamOptions;
 
   static constexpr std::array<Slots, 2> variants{slots_of({m, v}), slots_of({m, v, v_max})};

@@ -41,6 +41,7 @@ struct Adamax {
   static constexpr std::string_view name = "adamax";
   enum Slot { m, u };
   static constexpr std::array<std::string_view, 2> slot_names{"m", "u"};
+  static constexpr Slots nonnegative = slots_of({u});  // for 8-bit state: the unsigned code map
   using Options = AdamaxOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({m, u})};

@@ -37,6 +37,7 @@ struct Lamb {
   static constexpr std::string_view name = "lamb";
   enum Slot { m, v };
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
+  static constexpr Slots nonnegative = slots_of({v});  // for 8-bit state: the unsigned code map
   using Options = LambOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({m, v})};

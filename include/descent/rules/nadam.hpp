@@ -44,6 +44,7 @@ struct NAdam {
   static constexpr std::string_view name = "nadam";
   enum Slot { m, v };
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
+  static constexpr Slots nonnegative = slots_of({v});  // for 8-bit state: the unsigned code map
   using Options = NAdamOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({m, v})};

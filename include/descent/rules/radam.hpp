@@ -34,6 +34,7 @@ struct RAdam {
   static constexpr std::string_view name = "radam";
   enum Slot { m, v };
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
+  static constexpr Slots nonnegative = slots_of({v});  // for 8-bit state: the unsigned code map
   using Options = RAdamOptions;
 
   static constexpr std::array<Slots, 1> variants{slots_of({m, v})};

@@ -49,6 +49,7 @@ struct RmsProp {
   enum Slot { v, g_mean, buffer };
   static constexpr std::array<std::string_view, 3> slot_names{"v", "g_mean", "buffer"};
   static constexpr std::array<std::string_view, 3> slot_kept_when{"always", "centered", "momentum > 0"};
+  static constexpr Slots nonnegative = slots_of({v});  // for 8-bit state: the unsigned code map
   using Options = RmsPropOptions;
 
   static constexpr std::array<Slots, 4> variants{slots_of({v}), slots_of({v, g_mean}), slots_of({v, buffer}),

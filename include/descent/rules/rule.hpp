@@ -6,7 +6,9 @@
 //   variants                                      (every Slots value slots() can return),
 //   slot_kept_when                                (optional: the options that keep each slot,
 //                                                  for people; "always" where it is absent),
-//   update<S>(step, w, g, slot...)               (one element; the tutorial's formula).
+//   update<S>(step, w, g, slot...)               (one element; the tutorial's formula),
+// and optionally nonnegative (the slots that never go below 0, which 8-bit state stores with
+// the unsigned code map; any other slot gets the signed one).
 // The driver (detail/driver.hpp) owns everything else: groups, state, threads, SIMD.
 #include <cmath>
 #include <cstdint>

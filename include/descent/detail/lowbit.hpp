@@ -1,0 +1,143 @@
+#pragma once
+// Low-bit state codecs (docs/lowbit.md): bfloat16 with round-to-nearest-even or stochastic
+// rounding, and block-wise 8-bit codes. Every encode and decode is integer and float arithmetic
+// on the value's bits, with no table lookups, so the update loop stays one vectorized pass:
+// a table (bitsandbytes' dynamic map searched for the nearest code) would cost a gather per
+// value and slot, several times the step's whole memory budget on a CPU core.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace descent::detail {
+
+// std::bit_cast by memcpy: the same code, and headers that consumers' compilers (clang 14 with
+// some standard libraries lacks std::bit_cast) can include.
+inline std::uint32_t bits_of(float x) {
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline float float_of(std::uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+// ---- bfloat16: the top 16 bits of a float32 ----
+
+inline float bf16_decode(std::uint16_t h) { return float_of(std::uint32_t(h) << 16); }
+
+// To nearest, ties to even: add half an ulp of bf16 less one, plus the kept lowest bit. A NaN
+// stays a (quiet) NaN: the carry could otherwise turn it into an infinity.
+inline std::uint16_t bf16_nearest(float x) {
+  const std::uint32_t b = bits_of(x);
+  const std::uint32_t r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+  return std::uint16_t(x != x ? (b >> 16) | 0x40u : r);
+}
+
+// Stochastic: add 16 uniform random bits below the kept ones and truncate, so x rounds away
+// from zero with probability (dropped bits)/2^16: E[bf16(x)] = x (Gupta et al. 2015).
+inline std::uint16_t bf16_stochastic(float x, std::uint32_t random) {
+  const std::uint32_t b = bits_of(x);
+  const std::uint32_t r = (b + (random & 0xffffu)) >> 16;
+  return std::uint16_t(x != x ? (b >> 16) | 0x40u : r);
+}
+
+// A counter-based generator: the random bits of an element are a hash of its index and of a
+// key for (seed, step, parameter, slot), so they do not depend on which thread runs it.
+// mix32 is Wellons' "lowbias32" integer hash (a bijection of 32-bit words); the key comes from
+// SplitMix64's finalizer (Steele et al. 2014).
+inline std::uint32_t mix32(std::uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+inline std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+inline std::uint32_t rounding_key(std::uint64_t seed, std::int64_t t, std::size_t param, std::size_t slot) {
+  return std::uint32_t(mix64(mix64(mix64(seed) ^ std::uint64_t(t)) ^ (std::uint64_t(param) << 8 | slot)));
+}
+
+// ---- q8: 8-bit codes scaled by their block's absolute maximum ----
+// A value x of a block with absolute maximum s is stored as the code nearest to x/s in a
+// non-linear map that is dense near zero. Two maps, chosen by the slot:
+//   signed (first moments, which change sign): a sign bit and an unsigned E4M3 minifloat,
+//     2^(e−15)·(1 + f/8) for e = 1..15, f·2^−17 for e = 0: 1.0 down to 7.6e−6, 4 bits of precision;
+//   unsigned (second moments and other non-negative slots): E5M3,
+//     2^(e−31)·(1 + f/8) for e = 1..31, f·2^−33 for e = 0: 1.0 down to 1.2e−10.
+// Codes above 1.0 (121..127 per sign, 249..255) are never produced. bitsandbytes' dynamic map is
+// the same idea with a unary exponent in powers of ten and its fraction bits shrinking with the
+// exponent; these fixed-width binary exponents encode and decode with shifts and one compare.
+inline constexpr std::size_t q8_block = 256;
+
+// The map's parameters: exponent bias (its top exponent is 1.0), the subnormals' unit.
+template <bool Signed>
+struct Q8Map {
+  static constexpr std::uint32_t bias = Signed ? 112 : 96;  // float32's exponent of code e: e + bias
+  static constexpr std::uint32_t top = Signed ? 120 : 248;  // the code of 1.0
+  static constexpr float unit = Signed ? 0x1p-17f : 0x1p-33f;
+  static constexpr float inv_unit = Signed ? 0x1p17f : 0x1p33f;
+  static constexpr float smallest_normal = Signed ? 0x1p-14f : 0x1p-30f;
+};
+
+// The value of a code, before the block scale.
+template <bool Signed>
+inline float q8_decode(std::uint8_t code) {
+  using M = Q8Map<Signed>;
+  const std::uint32_t mag = Signed ? code & 0x7fu : code;
+  const float normal = float_of((mag + (M::bias << 3)) << 20);
+  const float v = mag >= 8 ? normal : float(std::int32_t(mag)) * M::unit;
+  return Signed && (code & 0x80u) ? -v : v;
+}
+
+// The code nearest to q (|q| ≤ 1 up to rounding), ties to the even code. Above the smallest
+// normal, rounding the float32's bits at bit 20 rounds its fraction to 3 bits (a carry moves it to
+// the next exponent, which is the next code); below, q·2^17 (or 2^33) is exact and adding 2^23
+// rounds it to an integer, ties to even (the build keeps -ffp-contract=off).
+template <bool Signed>
+inline std::uint8_t q8_encode(float q) {
+  using M = Q8Map<Signed>;
+  const std::uint32_t b = bits_of(q) & 0x7fffffffu;
+  const float a = float_of(b);
+  const std::uint32_t normal = ((b + 0x7ffffu + ((b >> 20) & 1u)) >> 20) - (M::bias << 3);
+  const float small = a < M::smallest_normal ? a : 0.0f;  // also keeps a NaN out of the int conversion
+  const float sub = (small * M::inv_unit + 0x1p23f) - 0x1p23f;
+  std::uint32_t mag = a >= M::smallest_normal ? normal : std::uint32_t(std::int32_t(sub));
+  mag = mag < M::top ? mag : M::top;  // x·(1/s) can land an ulp above 1
+  if constexpr (Signed) mag |= (bits_of(q) >> 24) & 0x80u;
+  return std::uint8_t(mag);
+}
+
+// The block's scale: the absolute maximum, as the largest magnitude's bits (non-negative floats
+// order as their bits do, and an integer max vectorizes where a float one needs -ffast-math).
+inline float absmax(const float* x, std::size_t n) {
+  std::uint32_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t b = bits_of(x[i]) & 0x7fffffffu;
+    m = b > m ? b : m;
+  }
+  return float_of(m);
+}
+
+template <bool Signed>
+inline void q8_decode_block(const std::uint8_t* __restrict codes, float scale, float* __restrict out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = q8_decode<Signed>(codes[i]) * scale;
+}
+
+// Encodes a block and returns its scale. An all-zero block has scale 0 and codes 0.
+template <bool Signed>
+inline float q8_encode_block(const float* __restrict x, std::uint8_t* __restrict codes, std::size_t n) {
+  const float s = absmax(x, n);
+  const float inv = s > 0 ? 1.0f / s : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) codes[i] = q8_encode<Signed>(x[i] * inv);
+  return s;
+}
+
+}  // namespace descent::detail

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Goldens for descent's low-bit optimizer state (docs/lowbit.md), computed in NumPy from the
+formats' definitions, independently of the C++ bit tricks:
+
+- bfloat16 round to nearest, ties to even: x rounded to 8 significant bits by scaling with its
+  binade's ulp and np.rint (which rounds half to even), not by adding to its bits;
+- block-wise 8-bit quantization (Dettmers et al. 2022, "8-bit Optimizers via Block-wise
+  Quantization"): per block of 256 values, s = max|x|, and each x/s becomes the index of the
+  nearest value of a code map, found by searching the whole map (ties to the even code). The
+  maps are listed value by value from their formulas: a sign bit and E4M3 for signed slots,
+  E5M3 for non-negative ones (exponent bias so that the top code is 1.0, subnormals at e = 0);
+- one Adam step (Kingma & Ba 2015, Algorithm 1 with PyTorch's eps outside the root) over q8
+  state: dequantize m and v, update in float32 in the order of the rule's code
+  (include/descent/rules/adam.hpp), requantize.
+
+Writes tests/golden/lowbit/lowbit.json. Run with /usr/bin/python3 (Debian's NumPy).
+"""
+import json
+import math
+import os
+
+import numpy as np
+
+BLOCK = 256
+f32 = np.float32
+
+
+def bf16_nearest_bits(x):
+    """The bfloat16 nearest to float32 x (ties to even), as its 16 bits."""
+    x = f32(x)
+    if np.isnan(x):
+        raise ValueError("no NaN in the goldens")
+    if np.isinf(x) or x == 0:
+        return int(np.array(x, dtype=np.float32).view(np.uint32)) >> 16
+    e = math.frexp(float(x))[1] - 1  # x = m·2^e, 1 <= |m| < 2
+    e = max(e, -126)  # subnormals share the smallest normal's ulp
+    ulp = 2.0 ** (e - 7)
+    r = float(np.rint(float(x) / ulp)) * ulp  # exact in float64: at most 9 significant bits
+    bits = int(np.array(f32(r), dtype=np.float32).view(np.uint32))
+    assert bits & 0xFFFF == 0, (x, r)
+    return bits >> 16
+
+
+def code_map(signed):
+    """Code → value (before the block scale), for every code the quantizer may produce."""
+    exp_bits, bias = (4, 15) if signed else (5, 31)
+    values = {}
+    for e in range(2**exp_bits):
+        for f in range(8):
+            mag = 2.0 ** (1 - bias) * f / 8 if e == 0 else 2.0 ** (e - bias) * (1 + f / 8)
+            if mag > 1.0:
+                continue
+            code = e << 3 | f
+            values[code] = mag
+            if signed:
+                values[code | 0x80] = -mag
+    return values
+
+
+def nearest_code(q, signed, table):
+    """Index of the map value nearest to q; ties to the even code. Signed maps keep q's sign."""
+    q = float(q)
+    neg = signed and math.copysign(1.0, q) < 0
+    a = abs(q)
+    best = None
+    for code, v in table.items():
+        if signed and (code & 0x80):
+            continue
+        d = abs(v - a)
+        if best is None or d < best[0] or (d == best[0] and code % 2 == 0 and best[1] % 2 == 1):
+            best = (d, code)
+    return best[1] | (0x80 if neg else 0)
+
+
+def quantize(x, signed):
+    """Block-wise quantization of float32 values: codes and one float32 scale per block."""
+    table = code_map(signed)
+    x = np.asarray(x, dtype=np.float32)
+    codes, scales = [], []
+    for b in range(0, len(x), BLOCK):
+        blk = x[b:b + BLOCK]
+        s = f32(np.max(np.abs(blk))) if len(blk) else f32(0)
+        inv = f32(1) / s if s > 0 else f32(0)
+        codes += [nearest_code(f32(v * inv), signed, table) for v in blk]
+        scales.append(float(s))
+    return codes, scales
+
+
+def dequantize(codes, scales, signed):
+    table = code_map(signed)
+    return np.array([f32(table[c]) * f32(scales[i // BLOCK]) for i, c in enumerate(codes)], dtype=np.float32)
+
+
+def bits(x):
+    return [int(b) for b in np.asarray(x, dtype=np.float32).view(np.uint32)]
+
+
+def adam_q8_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps):
+    """One Adam step over q8 state, in float32 in the rule's order of operations."""
+    m = dequantize(m_codes, m_scales, True)
+    v = dequantize(v_codes, v_scales, False)
+    bc1 = 1.0 - beta1**t
+    bc2 = 1.0 - beta2**t
+    b1, omb1, b2, omb2 = f32(beta1), f32(1.0 - beta1), f32(beta2), f32(1.0 - beta2)
+    lr_hat, inv_sqrt_bc2, e = f32(lr / bc1), f32(1.0 / math.sqrt(bc2)), f32(eps)
+    w = np.asarray(w, dtype=np.float32).copy()
+    g = np.asarray(g, dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        m = b1 * m + omb1 * g  # m_t = β1·m_{t−1} + (1−β1)·g_t
+        v = b2 * v + omb2 * g * g  # V_t = β2·V_{t−1} + (1−β2)·g_t²
+        d = np.sqrt(v) * inv_sqrt_bc2 + e
+        w = w - lr_hat * (m / d)  # w_{t+1} = w_t − lr·m̂_t / (sqrt(V̂_t) + ε)
+    mc, ms = quantize(m, True)
+    vc, vs = quantize(v, False)
+    return w, mc, ms, vc, vs
+
+
+def main():
+    rng = np.random.default_rng(20261201)
+    out = {"block": BLOCK}
+
+    # bf16: random magnitudes over many binades, exact ties, subnormals, the largest finite.
+    xs = list((rng.standard_normal(200) * 10.0 ** rng.uniform(-30, 30, 200)).astype(np.float32))
+    ties = [f32(1 + 2**-8), f32(1 + 3 * 2**-8), f32(-(1 + 2**-8)), f32(2**-130), f32(3e38), f32(0.0)]
+    xs = [f32(v) for v in xs] + ties
+    out["bf16"] = {"x_bits": bits(xs), "nearest": [bf16_nearest_bits(v) for v in xs]}
+
+    # q8: two blocks and a short tail, values over 12 orders of magnitude, exact zeros, the
+    # block maximum, and values at midpoints between codes (ties).
+    n = 2 * BLOCK + 37
+    x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-12, 0, n)).astype(np.float32)
+    x[5] = 0
+    x[300] = 0
+    x[7] = f32(0.5 * (1 + 1.125)) * f32(np.max(np.abs(x[:BLOCK])))  # near a midpoint
+    signed_codes, signed_scales = quantize(x, True)
+    unsigned_codes, unsigned_scales = quantize(np.abs(x), False)
+    out["q8"] = {"x_bits": bits(x), "signed_codes": signed_codes, "signed_scales_bits": bits(signed_scales),
+                 "unsigned_codes": unsigned_codes, "unsigned_scales_bits": bits(unsigned_scales)}
+    # Every map value, for the decoder.
+    out["q8_maps"] = {"signed": {str(c): v for c, v in sorted(code_map(True).items())},
+                      "unsigned": {str(c): v for c, v in sorted(code_map(False).items())}}
+
+    # One Adam step over q8 state: state from a first step (quantized), then the second step.
+    n = 3 * BLOCK + 11
+    w = rng.uniform(-1, 1, n).astype(np.float32)
+    g1 = (rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 0, n)).astype(np.float32)
+    g2 = (rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 0, n)).astype(np.float32)
+    g2[::17] = 0
+    opts = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+    z = [0] * n
+    zs = [0.0] * ((n + BLOCK - 1) // BLOCK)
+    w1, mc, ms, vc, vs = adam_q8_step(w, g1, z, zs, z, zs, 1, **opts)
+    w2, mc2, ms2, vc2, vs2 = adam_q8_step(w1, g2, mc, ms, vc, vs, 2, **opts)
+    out["adam_q8"] = {"options": opts, "w0_bits": bits(w), "g1_bits": bits(g1), "g2_bits": bits(g2),
+                      "w1_bits": bits(w1), "m1_codes": mc, "m1_scales_bits": bits(ms), "v1_codes": vc,
+                      "v1_scales_bits": bits(vs), "w2_bits": bits(w2), "m2_codes": mc2,
+                      "m2_scales_bits": bits(ms2), "v2_codes": vc2, "v2_scales_bits": bits(vs2)}
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lowbit.json")
+    with open(path, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
