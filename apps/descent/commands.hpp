@@ -18,4 +18,9 @@ constexpr int runtime_failure = 1;
 // Exit code for bad input: flags, values, data files.
 constexpr int bad_input = 2;
 
+// Ends the command with this exit code and nothing printed (another MPI rank said why).
+struct Exit {
+  int code;
+};
+
 }  // namespace descent::cli

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const descent::cli::Exit& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "descent: error: {}\n", e.what());
     return descent::cli::bad_input;
