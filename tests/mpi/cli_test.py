@@ -133,6 +133,17 @@ for args, message in REFUSED:
         fail(f"{' '.join(args)}: expected exit 2 and 'descent: error: {message}' once; got {r.returncode}, {lines}")
     if os.path.exists("refused"):
         fail(f"{' '.join(args)}: a refused run left its --out directory")
+# An error during training (here a NaN gradient on every rank) ends the job through MPI_Abort.
+for mode in ("ddp", "zero1"):
+    began = time.monotonic()
+    r = run(SMALL + ["--dataset", "digits", "--optimizer", "sgd", "--lr", "1e300", "--distributed", mode], 3)
+    took = time.monotonic() - began
+    if r.returncode == 0 or took > 30 or not re.search(r"^descent: rank [012] of 3: non-finite gradient: ", r.stderr, re.M):
+        fail(f"NaN under {mode}: expected the job to end with 'descent: rank R of 3: non-finite gradient'; got exit "
+             f"{r.returncode} after {took:.1f} s: {r.stderr}")
+    if os.path.exists("refused/metrics.csv"):
+        fail(f"NaN under {mode}: the failed run wrote metrics.csv")
+    shutil.rmtree("refused", ignore_errors=True)
 for args, message in [(["--bucket-bytes", "4096"], "--bucket-bytes needs --distributed"),
                       (["--timeout", "5"], "--timeout needs --distributed")]:
     r = run(SMALL + args)  # one process, no mpirun
