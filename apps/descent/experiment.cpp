@@ -482,13 +482,14 @@ std::string metrics_csv(const std::vector<lab::RunResult>& runs) {
 }
 
 // The command line that repeats this run, every setting explicit.
-std::string repeat_command(const LabArgs& a) {
+std::string repeat_command(const LabArgs& a, int ranks) {
   auto join = [](const auto& list) {
     std::string s;
     for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
     return s;
   };
-  std::string c = fmt::format("descent {} --{} {} --dataset {} --test {}", a.command,
+  std::string c = fmt::format("{}descent {} --{} {} --dataset {} --test {}",
+                              a.distributed.empty() ? "" : fmt::format("mpirun -np {} ", ranks), a.command,
                               a.command == "train" ? "optimizer" : "optimizers", join(a.optimizers), a.dataset, a.test);
   if (a.label) c += " --label " + *a.label;
   c += " --normalize " + a.normalize;
@@ -514,11 +515,13 @@ std::string repeat_command(const LabArgs& a) {
   if (a.swa) c += " --swa";
   if (!a.no_decay.empty()) c += " --no-decay " + join(a.no_decay);
   if (!a.init_file.empty()) c += " --init " + a.init_file;
+  if (!a.distributed.empty()) c += " --distributed " + a.distributed;
   return c;
 }
 
 json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
-                  const std::vector<lab::RunResult>& runs, const std::map<std::string, Overrides>& overrides) {
+                  const std::vector<lab::RunResult>& runs, const std::map<std::string, Overrides>& overrides,
+                  int ranks) {
   json config;
   config["dataset"] = a.dataset;
   config["label"] = a.label ? json(*a.label) : json(nullptr);
@@ -557,9 +560,11 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
   config["ema"] = a.ema;
   config["swa"] = a.swa;
   config["no_decay"] = a.no_decay;
+  config["distributed"] = a.distributed.empty() ? json(nullptr) : json(a.distributed);  // ddp, zero1
+  config["ranks"] = ranks;
   json j;
   j["command"] = a.command;
-  j["repeat"] = repeat_command(a);
+  j["repeat"] = repeat_command(a, ranks);
   j["config"] = config;
   j["runs"] = json::array();
   for (const auto& r : runs) {
@@ -776,10 +781,10 @@ void prepare_outputs(const LabArgs& a) {
 namespace {
 
 void write_outputs(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, const Outcome& o,
-                   const std::map<std::string, Overrides>& overrides) {
+                   const std::map<std::string, Overrides>& overrides, int ranks) {
   const fs::path out(a.out);
   write_atomically(out / "metrics.csv", metrics_csv(o.runs));
-  write_atomically(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
+  write_atomically(out / "summary.json", summary_json(a, e, spec, o.runs, overrides, ranks).dump(2) + "\n");
   if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
     std::string text = "{";
     for (const auto& [name, value] : o.final_params.items())
@@ -885,7 +890,7 @@ void run_lab(const LabArgs& in, lab::Parallel* parallel) {
   }
 
   // 5. Outputs, each written whole (one writer of a distributed run).
-  if (!parallel || parallel->rank() == 0) write_outputs(a, e, spec, o, overrides);
+  if (!parallel || parallel->rank() == 0) write_outputs(a, e, spec, o, overrides, parallel ? parallel->ranks() : 1);
 }
 
 }  // namespace descent::cli

@@ -97,6 +97,12 @@ for k, (optimizer, extras) in enumerate(RUNS):
                 fail(f"{name}: rank 0 sent nothing")
             if r.stdout.count("\nwrote ") != 1:
                 fail(f"{name}: expected one 'wrote' line (rank 0's), got: {r.stdout}")
+            with open(os.path.join(out, "summary.json")) as f:
+                summary = json.load(f)
+            if (summary["config"]["distributed"] != mode or summary["config"]["ranks"] != ranks
+                    or not summary["repeat"].startswith(f"mpirun -np {ranks} descent train ")
+                    or not summary["repeat"].endswith(f" --distributed {mode}")):
+                fail(f"{name}: summary.json does not say how it ran: {summary['config']}, {summary['repeat']}")
             w = weights(dump)
             if w.keys() != w1.keys():
                 fail(f"{name}: parameters {list(w)} != {list(w1)}")
@@ -113,7 +119,16 @@ for k, (optimizer, extras) in enumerate(RUNS):
 print(f"largest weights difference {worst:.2e}; {time.monotonic() - start:.1f} s")
 
 # Refused: exit 2 and one line, from rank 0 only (mpirun adds its own notice).
-SMALL = ["--epochs", "1", "--no-plots", "-q", "--out", "refused"]
+SMALL = ["--epochs", "1", "--no-plots", "-q"]
+
+
+def small(args):  # SMALL, the digits data and --out refused unless args say otherwise
+    return SMALL + ([] if "--dataset" in args else ["--dataset", "digits"]) + \
+        ([] if "--out" in args else ["--out", "refused"]) + args
+
+
+with open("a-file", "w") as f:
+    f.write("not a directory\n")
 REFUSED = [
     (["--distributed", "ddp", "--ema", "0.9"], "--ema is not supported with --distributed (yet)"),
     (["--distributed", "ddp", "--swa"], "--swa is not supported with --distributed (yet)"),
@@ -125,18 +140,22 @@ REFUSED = [
     (["--distributed", "zero1", "--nonfinite", "skip"],
      "--nonfinite skip is not supported with --distributed zero1 (each rank sees only its share of the gradient)"),
     (["--distributed", "ddp", "--dataset", "no-such.csv"], "--dataset 'no-such.csv': not iris, digits or a readable file"),
+    # Only rank 0 makes the outputs, so only rank 0 fails; the others end with it.
+    (["--distributed", "zero1", "--out", "a-file/out"], None),
 ]
 for args, message in REFUSED:
-    r = run(SMALL + ([] if "--dataset" in args else ["--dataset", "digits"]) + args, 2)
+    r = run(small(args), 2)
     lines = [line for line in r.stderr.splitlines() if line.startswith("descent:")]
-    if r.returncode != 2 or lines != ["descent: error: " + message]:
+    if message is None and len(lines) == 1 and lines[0].startswith("descent: error: --out a-file/out"):
+        message = lines[0][len("descent: error: "):]
+    if r.returncode != 2 or lines != ["descent: error: " + str(message)]:
         fail(f"{' '.join(args)}: expected exit 2 and 'descent: error: {message}' once; got {r.returncode}, {lines}")
     if os.path.exists("refused"):
         fail(f"{' '.join(args)}: a refused run left its --out directory")
 # An error during training (here a NaN gradient on every rank) ends the job through MPI_Abort.
 for mode in ("ddp", "zero1"):
     began = time.monotonic()
-    r = run(SMALL + ["--dataset", "digits", "--optimizer", "sgd", "--lr", "1e300", "--distributed", mode], 3)
+    r = run(small(["--optimizer", "sgd", "--lr", "1e300", "--distributed", mode]), 3)
     took = time.monotonic() - began
     if r.returncode == 0 or took > 30 or not re.search(r"^descent: rank [012] of 3: non-finite gradient: ", r.stderr, re.M):
         fail(f"NaN under {mode}: expected the job to end with 'descent: rank R of 3: non-finite gradient'; got exit "
@@ -146,7 +165,7 @@ for mode in ("ddp", "zero1"):
     shutil.rmtree("refused", ignore_errors=True)
 for args, message in [(["--bucket-bytes", "4096"], "--bucket-bytes needs --distributed"),
                       (["--timeout", "5"], "--timeout needs --distributed")]:
-    r = run(SMALL + args)  # one process, no mpirun
+    r = run(small(args))  # one process, no mpirun
     if r.returncode != 2 or r.stderr.strip() != "descent: error: " + message:
         fail(f"{' '.join(args)}: expected exit 2 and '{message}'; got {r.returncode}, {r.stderr!r}")
 

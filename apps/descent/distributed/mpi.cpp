@@ -151,10 +151,10 @@ void run_distributed(const LabArgs& a) {
     // Training: the others may wait in a collective for this rank; end them all now.
     if (ranks.started()) comm.fail(e.what());
     // Before: every rank checked the same flags and data; rank 0 speaks for the ranks that
-    // failed as it did, any other rank for itself.
+    // failed as it did, any other rank for itself; while MPI is up (MPI_Finalize waits for
+    // every rank), as mpirun may end the job once a rank has exited.
     const std::vector<int> all = ranks.agree(false);
-    if (comm.rank() == 0 || all[0] == 1) throw;
-    throw Exit{bad_input};
+    throw Exit{comm.rank() == 0 || all[0] == 1 ? print_error(e) : bad_input};
   }
 }
 
