@@ -3,6 +3,8 @@
 // mapping each parameter name (dense1.weight, dense1.bias, ...) to nested arrays in the shape
 // inputs x outputs (the tutorial's y = x·W + b; PyTorch's Linear.weight is the transpose).
 // --save/--save-every/--resume: checkpoints of the run (docs/checkpoints.md).
+// --distributed ddp|zero1 (under mpirun): the same run on several MPI ranks (distributed/mpi.cpp,
+// docs/distributed.md).
 #include <memory>
 
 #include "commands.hpp"
