@@ -32,11 +32,11 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
       throw OptionError("", name, " " + format_number(x) + " is out of range [0, inf)");
   if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("", "ema", " " + format_number(o.ema) + " is out of range [0, 1)");
   if (o.ema > 0 && o.swa) throw OptionError("ema and swa exclude each other");
-  if (o.parallel)  // each would need its own collective (or, for averages and checkpoints, tests)
+  // Weight averages need nothing more (every process holds the same weights after a step);
+  // these would need collectives of their own, or for checkpoints, descent::mpi's.
+  if (o.parallel)
     for (const auto& [name, used] : {std::pair{"clip_value", o.clip_value > 0},
                                      {"clip_norm_per_tensor", o.clip_norm_per_tensor > 0},
-                                     {"ema", o.ema > 0},
-                                     {"swa", o.swa},
                                      {"resume", o.resume != nullptr},
                                      {"save", bool(o.save)}})
       if (used) throw OptionError("", name, " is not supported in data-parallel training (yet)");

@@ -49,9 +49,13 @@ def weights(path):
     return {name: flat(value) for name, value in params.items()}
 
 
-def losses(out):
+def metrics(out, column):  # 2: the epoch losses, 3: the test accuracies
     with open(os.path.join(out, "metrics.csv")) as f:
-        return [float(line.split(",")[2]) for line in f.read().splitlines()[1:]]
+        return [float(line.split(",")[column]) for line in f.read().splitlines()[1:]]
+
+
+def losses(out):
+    return metrics(out, 2)
 
 
 def relative(a, b):  # ‖a − b‖ / ‖a‖ over every element
@@ -62,12 +66,13 @@ def relative(a, b):  # ‖a − b‖ / ‖a‖ over every element
 
 DIGITS = ["--dataset", "digits", "--epochs", "3", "--batch-size", "100", "--loss", "ce", "--hidden", "32"]
 # (optimizer, extras): a schedule per epoch and one per step, both with the global --clip-norm;
-# and batches of 2 on 3 ranks, where one rank has no rows in every step.
+# the weight averages (tested with, so compared through the test accuracies); and batches of 2
+# on 3 ranks, where one rank has no rows in every step.
 RUNS = [
     ("adam", DIGITS),
     ("adam", DIGITS + ["--schedule", "step:size=1,gamma=0.5", "--clip-norm", "0.3"]),
-    ("sgdm", DIGITS + ["--schedule", "cosine:t_max=45", "--schedule-unit", "step", "--clip-norm", "0.5"]),
-    ("lamb", DIGITS),
+    ("sgdm", DIGITS + ["--schedule", "cosine:t_max=45", "--schedule-unit", "step", "--clip-norm", "0.5", "--ema", "0.9"]),
+    ("lamb", DIGITS + ["--swa"]),
     ("adam", ["--dataset", "iris", "--epochs", "2", "--batch-size", "2"]),
 ]
 worst = 0.0
@@ -78,7 +83,14 @@ for k, (optimizer, extras) in enumerate(RUNS):
     if one.returncode != 0:
         fail(f"{optimizer} {extras}: one process exited {one.returncode}: {one.stderr}")
         continue
-    w1, l1 = weights(f"one{k}.json"), losses(f"one{k}")
+    w1, l1, a1 = weights(f"one{k}.json"), losses(f"one{k}"), metrics(f"one{k}", 3)
+    average = [f for f in extras if f in ("--ema", "--swa")]
+    if average:  # the average must show in the accuracies, or comparing them would prove nothing
+        cut = extras.index(average[0])
+        plain = extras[:cut] + extras[cut + (2 if average[0] == "--ema" else 1):]
+        run(["--dtype", "f64", "--no-plots", "--optimizer", optimizer, "-q", "--out", f"plain{k}"] + plain)
+        if metrics(f"plain{k}", 3) == a1:
+            fail(f"{optimizer} {average[0]}: the one-process test accuracies are those without it")
     for ranks in (2, 3) if "digits" in extras else (3,):
         state = {}
         for mode in ("ddp", "zero1"):
@@ -111,6 +123,8 @@ for k, (optimizer, extras) in enumerate(RUNS):
             d = relative(sum(w1.values(), []), sum(w.values(), []))
             dl = max(abs(a - b) / abs(a) for a, b in zip(l1, losses(out)))
             worst = max(worst, d)
+            if average and metrics(out, 3) != a1:
+                fail(f"{name}: test accuracies {metrics(out, 3)} != one process's {a1}")
             print(f"{name}: weights relative difference {d:.2e}, epoch losses {dl:.2e}")
             if not d <= 1e-12 or not dl <= 1e-12:
                 fail(f"{name}: differs from one process by {d:.3e} (weights), {dl:.3e} (losses); allowed 1e-12")
@@ -131,8 +145,6 @@ def small(args):  # SMALL, the digits data and --out refused unless args say oth
 with open("a-file", "w") as f:
     f.write("not a directory\n")
 REFUSED = [
-    (["--distributed", "ddp", "--ema", "0.9"], "--ema is not supported with --distributed (yet)"),
-    (["--distributed", "ddp", "--swa"], "--swa is not supported with --distributed (yet)"),
     (["--distributed", "zero1", "--clip-value", "1"], "--clip-value is not supported with --distributed (yet)"),
     (["--distributed", "ddp", "--clip-norm-per-tensor", "1"],
      "--clip-norm-per-tensor is not supported with --distributed (yet)"),

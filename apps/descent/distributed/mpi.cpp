@@ -120,8 +120,6 @@ void refuse_unsupported(const LabArgs& a) {
   auto refuse = [&](bool used, const char* flag) {
     if (used) throw OptionError(fmt::format("{} is not supported with --distributed (yet)", flag));
   };
-  refuse(a.ema > 0, "--ema");
-  refuse(a.swa, "--swa");
   refuse(a.clip_value > 0, "--clip-value");
   refuse(a.clip_norm_per_tensor > 0, "--clip-norm-per-tensor");
   refuse(!a.save.empty(), "--save");

@@ -85,8 +85,8 @@ struct TrainOptions {
   int save_every = 0;
   const volatile std::sig_atomic_t* stop = nullptr;
 
-  // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor, ema, swa or
-  // checkpoints (resume, save).
+  // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor or checkpoints
+  // (resume, save).
   Parallel* parallel = nullptr;
 };
 
