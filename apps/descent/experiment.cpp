@@ -266,7 +266,7 @@ void on_stop_signal(int sig) { stop_signal = sig; }
 std::string resume_config(const LabArgs& a) {
   auto join = [](const auto& list) {
     std::string s;
-    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    for (const auto& x : list) s += fmt::format("{}{}", s.empty() ? "" : ",", x);
     return s;
   };
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string("(not given)"); };
@@ -485,7 +485,7 @@ std::string metrics_csv(const std::vector<lab::RunResult>& runs) {
 std::string repeat_command(const LabArgs& a, int ranks) {
   auto join = [](const auto& list) {
     std::string s;
-    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    for (const auto& x : list) s += fmt::format("{}{}", s.empty() ? "" : ",", x);
     return s;
   };
   std::string c = fmt::format("{}descent {} --{} {} --dataset {} --test {}",
@@ -515,7 +515,7 @@ std::string repeat_command(const LabArgs& a, int ranks) {
   if (a.swa) c += " --swa";
   if (!a.no_decay.empty()) c += " --no-decay " + join(a.no_decay);
   if (!a.init_file.empty()) c += " --init " + a.init_file;
-  if (!a.distributed.empty()) c += " --distributed " + a.distributed;
+  if (!a.distributed.empty()) c += fmt::format(" --distributed {}", a.distributed);
   return c;
 }
 
@@ -788,7 +788,7 @@ void write_outputs(const LabArgs& a, const Experiment& e, const lab::ModelSpec& 
   if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
     std::string text = "{";
     for (const auto& [name, value] : o.final_params.items())
-      text += (text.size() > 1 ? ",\n " : "\n ") + json(name).dump() + ": " + value.dump();
+      text += fmt::format("{}{}: {}", text.size() > 1 ? ",\n " : "\n ", json(name).dump(), value.dump());
     write_atomically(a.dump_params, text + "\n}\n");
   }
   const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
