@@ -266,7 +266,7 @@ void on_stop_signal(int sig) { stop_signal = sig; }
 std::string resume_config(const LabArgs& a) {
   auto join = [](const auto& list) {
     std::string s;
-    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    for (const auto& x : list) s += fmt::format("{}{}", s.empty() ? "" : ",", x);
     return s;
   };
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string("(not given)"); };
@@ -412,7 +412,8 @@ struct Outcome {
 template <class T>
 Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, Convention convention,
                 const std::map<std::string, Overrides>& overrides,
-                const std::map<std::string, std::vector<double>>& init, Progress& progress, const Checkpoint* resume) {
+                const std::map<std::string, std::vector<double>>& init, Progress& progress, const Checkpoint* resume,
+                lab::Parallel* parallel) {
   const lab::Data<T> train = lab::to_data<T>(e.train), test = lab::to_data<T>(e.test);
   const lab::Initializer initializer = lab::parse_initializer(a.initializer);
   std::vector<lab::RunResult> runs(a.optimizers.size());
@@ -432,6 +433,7 @@ Outcome run_all(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spe
     o.threads = optimizer_threads;
     o.nonfinite = parse_nonfinite(a.nonfinite);
     o.resume = resume;
+    o.parallel = parallel;
     if (!a.save.empty()) {
       o.save = [&a, cli_config = resume_config(a)](const Checkpoint& run) {
         Checkpoint c = run;
@@ -480,13 +482,14 @@ std::string metrics_csv(const std::vector<lab::RunResult>& runs) {
 }
 
 // The command line that repeats this run, every setting explicit.
-std::string repeat_command(const LabArgs& a) {
+std::string repeat_command(const LabArgs& a, int ranks) {
   auto join = [](const auto& list) {
     std::string s;
-    for (const auto& x : list) s += (s.empty() ? "" : ",") + fmt::format("{}", x);
+    for (const auto& x : list) s += fmt::format("{}{}", s.empty() ? "" : ",", x);
     return s;
   };
-  std::string c = fmt::format("descent {} --{} {} --dataset {} --test {}", a.command,
+  std::string c = fmt::format("{}descent {} --{} {} --dataset {} --test {}",
+                              a.distributed.empty() ? "" : fmt::format("mpirun -np {} ", ranks), a.command,
                               a.command == "train" ? "optimizer" : "optimizers", join(a.optimizers), a.dataset, a.test);
   if (a.label) c += " --label " + *a.label;
   c += " --normalize " + a.normalize;
@@ -512,11 +515,13 @@ std::string repeat_command(const LabArgs& a) {
   if (a.swa) c += " --swa";
   if (!a.no_decay.empty()) c += " --no-decay " + join(a.no_decay);
   if (!a.init_file.empty()) c += " --init " + a.init_file;
+  if (!a.distributed.empty()) c += fmt::format(" --distributed {}", a.distributed);
   return c;
 }
 
 json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec,
-                  const std::vector<lab::RunResult>& runs, const std::map<std::string, Overrides>& overrides) {
+                  const std::vector<lab::RunResult>& runs, const std::map<std::string, Overrides>& overrides,
+                  int ranks) {
   json config;
   config["dataset"] = a.dataset;
   config["label"] = a.label ? json(*a.label) : json(nullptr);
@@ -555,9 +560,11 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
   config["ema"] = a.ema;
   config["swa"] = a.swa;
   config["no_decay"] = a.no_decay;
+  config["distributed"] = a.distributed.empty() ? json(nullptr) : json(a.distributed);  // ddp, zero1
+  config["ranks"] = ranks;
   json j;
   j["command"] = a.command;
-  j["repeat"] = repeat_command(a);
+  j["repeat"] = repeat_command(a, ranks);
   j["config"] = config;
   j["runs"] = json::array();
   for (const auto& r : runs) {
@@ -771,7 +778,37 @@ void prepare_outputs(const LabArgs& a) {
 
 }  // namespace
 
-void run_lab(const LabArgs& in) {
+namespace {
+
+void write_outputs(const LabArgs& a, const Experiment& e, const lab::ModelSpec& spec, const Outcome& o,
+                   const std::map<std::string, Overrides>& overrides, int ranks) {
+  const fs::path out(a.out);
+  write_atomically(out / "metrics.csv", metrics_csv(o.runs));
+  write_atomically(out / "summary.json", summary_json(a, e, spec, o.runs, overrides, ranks).dump(2) + "\n");
+  if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
+    std::string text = "{";
+    for (const auto& [name, value] : o.final_params.items())
+      text += fmt::format("{}{}: {}", text.size() > 1 ? ",\n " : "\n ", json(name).dump(), value.dump());
+    write_atomically(a.dump_params, text + "\n}\n");
+  }
+  const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
+  if (!a.quiet) {
+    print_table(a, e, spec, o.runs);
+    for (const auto& r : o.runs) {
+      if (r.skipped_steps > 0)
+        fmt::print("{}: {} steps skipped for non-finite gradients (--nonfinite skip)\n", r.optimizer, r.skipped_steps);
+      if (r.zeroed_values > 0)
+        fmt::print("{}: {} non-finite gradient values zeroed (--nonfinite zero)\n", r.optimizer, r.zeroed_values);
+    }
+    fmt::print("\nwrote {}/: metrics.csv, summary.json{}{}\n", out.string(),
+               plotted ? ", loss.png, accuracy.png (and .svg), plots.gp" : ", plots.gp (no plots drawn)",
+               a.dump_params.empty() ? "" : ", and " + a.dump_params);
+  }
+}
+
+}  // namespace
+
+void run_lab(const LabArgs& in, lab::Parallel* parallel) {
   LabArgs a = in;
   if (a.out.empty()) a.out = "out/" + a.command;
   // 1. Flags.
@@ -815,7 +852,8 @@ void run_lab(const LabArgs& in) {
   check_fits(e.train, a);
   check_fits(e.test, a);
   for (const lab::Dataset* d : {&e.train, &e.test})
-    if (!d->header_assumed.empty() && !a.quiet) fmt::print(stderr, "descent: {}: {}\n", d->name, d->header_assumed);
+    if (!d->header_assumed.empty() && !a.quiet && (!parallel || parallel->rank() == 0))
+      fmt::print(stderr, "descent: {}: {}\n", d->name, d->header_assumed);
   spec.inputs = e.train.features();
   spec.classes = e.train.classes();
   spec.hidden.assign(a.hidden.begin(), a.hidden.end());
@@ -827,19 +865,19 @@ void run_lab(const LabArgs& in) {
 
   // 3. Outputs: everything must be writable before the first step; a refused run leaves none
   // of the directories it made.
-  const fs::path out(a.out);
-  prepare_outputs(a);
+  const bool writer = !parallel || parallel->rank() == 0;
+  if (writer) prepare_outputs(a);
   if (!a.save.empty()) {
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
   }
 
   // 4. Train.
-  const bool show = !a.quiet && ::isatty(STDERR_FILENO);
+  const bool show = writer && !a.quiet && ::isatty(STDERR_FILENO);
   Progress progress(show, std::int64_t(a.epochs) * std::int64_t(a.optimizers.size()));
   const Checkpoint* from = resume ? &*resume : nullptr;
-  Outcome o = a.dtype == "f32" ? run_all<float>(a, e, spec, convention, overrides, init, progress, from)
-                               : run_all<double>(a, e, spec, convention, overrides, init, progress, from);
+  Outcome o = a.dtype == "f32" ? run_all<float>(a, e, spec, convention, overrides, init, progress, from, parallel)
+                               : run_all<double>(a, e, spec, convention, overrides, init, progress, from, parallel);
   progress.finish();
   if (o.runs.size() == 1 && o.runs[0].stopped) {  // no other output: it would look complete
     const int sig = stop_signal;
@@ -851,28 +889,8 @@ void run_lab(const LabArgs& in) {
     std::exit(128 + sig);
   }
 
-  // 5. Outputs, each written whole.
-  write_atomically(out / "metrics.csv", metrics_csv(o.runs));
-  write_atomically(out / "summary.json", summary_json(a, e, spec, o.runs, overrides).dump(2) + "\n");
-  if (!a.dump_params.empty()) {  // one parameter per line, each as compact nested arrays
-    std::string text = "{";
-    for (const auto& [name, value] : o.final_params.items())
-      text += (text.size() > 1 ? ",\n " : "\n ") + json(name).dump() + ": " + value.dump();
-    write_atomically(a.dump_params, text + "\n}\n");
-  }
-  const bool plotted = render_plots(out, "plots.gp", plots_of(a, e, spec, o.runs), !a.no_plots);
-  if (!a.quiet) {
-    print_table(a, e, spec, o.runs);
-    for (const auto& r : o.runs) {
-      if (r.skipped_steps > 0)
-        fmt::print("{}: {} steps skipped for non-finite gradients (--nonfinite skip)\n", r.optimizer, r.skipped_steps);
-      if (r.zeroed_values > 0)
-        fmt::print("{}: {} non-finite gradient values zeroed (--nonfinite zero)\n", r.optimizer, r.zeroed_values);
-    }
-    fmt::print("\nwrote {}/: metrics.csv, summary.json{}{}\n", out.string(),
-               plotted ? ", loss.png, accuracy.png (and .svg), plots.gp" : ", plots.gp (no plots drawn)",
-               a.dump_params.empty() ? "" : ", and " + a.dump_params);
-  }
+  // 5. Outputs, each written whole (one writer of a distributed run).
+  if (!parallel || parallel->rank() == 0) write_outputs(a, e, spec, o, overrides, parallel ? parallel->ranks() : 1);
 }
 
 }  // namespace descent::cli

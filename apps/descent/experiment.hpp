@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace descent::lab {
+class Parallel;
+}
+
 namespace descent::cli {
 
 struct LabArgs {
@@ -47,11 +51,20 @@ struct LabArgs {
   std::string dump_params;
   std::string save, resume;  // checkpoints (docs/checkpoints.md)
   int save_every = 0;        // epochs; 0: only at the end
+  // descent train --distributed (under mpirun; distributed/mpi.cpp)
+  std::string distributed;        // ddp or zero1; empty: one process
+  std::int64_t bucket_bytes = 0;  // 0: descent::mpi's default
+  double timeout = 0;             // seconds a collective may take; 0: descent::mpi's default
 };
 
 // Adds every shared flag to `cmd`, with `args`' values as defaults.
 void add_lab_flags(CLI::App* cmd, LabArgs& args);
 // Validates everything (flags, data, output paths, --init) before the first step, then runs.
-void run_lab(const LabArgs& args);
+// With `parallel` (one of several processes of a --distributed run), only rank 0 prints and
+// writes outputs.
+void run_lab(const LabArgs& args, lab::Parallel* parallel = nullptr);
+// descent train --distributed: run_lab on this process's MPI rank (distributed/mpi.cpp, or
+// distributed/no_mpi.cpp's one-line error where descent was built without MPI).
+void run_distributed(const LabArgs& args);
 
 }  // namespace descent::cli

@@ -9,6 +9,25 @@
 #include "descent/error.hpp"
 #include "option_flags.hpp"
 
+namespace descent::cli {
+
+int print_error(const std::exception& e) {
+  std::string text = e.what();
+  int code = runtime_failure;
+  if (const auto* o = dynamic_cast<const OptionError*>(&e)) {
+    // The library names its option; the user typed the flag.
+    if (!o->option().empty()) text = o->named("--" + kebab(o->option()));
+    code = bad_input;
+  } else if (dynamic_cast<const Error*>(&e) || dynamic_cast<const CLI::ParseError*>(&e)) {
+    code = bad_input;
+  }
+  fmt::print(stderr, "descent: error: {}\n", text);
+  std::fflush(stderr);
+  return code;
+}
+
+}  // namespace descent::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"descent: gradient-descent optimizers, exact to the tutorial, PyTorch and Keras"};
   app.require_subcommand(1);
@@ -40,20 +59,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "descent: error: {}\n", e.what());
-    return descent::cli::bad_input;
-  } catch (const descent::OptionError& e) {
-    // The library names its option; the user typed the flag.
-    const std::string text = e.option().empty() ? e.what() : e.named("--" + descent::cli::kebab(e.option()));
-    fmt::print(stderr, "descent: error: {}\n", text);
-    return descent::cli::bad_input;
-  } catch (const descent::Error& e) {
-    fmt::print(stderr, "descent: error: {}\n", e.what());
-    return descent::cli::bad_input;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "descent: error: {}\n", e.what());
-    return descent::cli::runtime_failure;
+  } catch (const descent::cli::Exit& e) {
+    return e.code;
+  } catch (const std::exception& e) {  // CLI::ParseError, descent::OptionError, descent::Error, ...
+    return descent::cli::print_error(e);
   }
   return 0;
 }

@@ -3,9 +3,12 @@
 // mapping each parameter name (dense1.weight, dense1.bias, ...) to nested arrays in the shape
 // inputs x outputs (the tutorial's y = x·W + b; PyTorch's Linear.weight is the transpose).
 // --save/--save-every/--resume: checkpoints of the run (docs/checkpoints.md).
+// --distributed ddp|zero1 (under mpirun): the same run on several MPI ranks (distributed/mpi.cpp,
+// docs/distributed.md).
 #include <memory>
 
 #include "commands.hpp"
+#include "descent/error.hpp"
 #include "experiment.hpp"
 #include "parse.hpp"
 
@@ -27,7 +30,25 @@ void add_train(CLI::App& app) {
   add_integer(cmd, "--save-every", args->save_every, 1, 100000000, "Checkpoint every N epochs (with --save)");
   add_word(cmd, "--resume", args->resume,
            "Continue the run of this checkpoint (same flags; --epochs counts from the run's start)");
-  cmd->callback([args] { run_lab(*args); });
+  cmd->add_option("--distributed", args->distributed,
+                  "Data-parallel training under mpirun: ddp (every rank steps everything) or zero1 "
+                  "(each rank steps its share); --batch-size is the global batch (docs/distributed.md)")
+      ->check(CLI::IsMember({"ddp", "zero1"}));
+  add_integer(cmd, "--bucket-bytes", args->bucket_bytes, 1, std::int64_t(1) << 40,
+              "With --distributed: gradient bytes reduced together (default 1 MiB)");
+  cmd->add_option_function<std::string>(
+      "--timeout", [args](const std::string& t) { args->timeout = parse_real("--timeout", t, 0.001, 1e9); },
+      "With --distributed: seconds a collective may take before the job is aborted (default 60)");
+  cmd->callback([args] {
+    if (args->distributed.empty()) {
+      if (args->bucket_bytes > 0 || args->timeout > 0)
+        throw OptionError(args->bucket_bytes > 0 ? "--bucket-bytes needs --distributed"
+                                                 : "--timeout needs --distributed");
+      run_lab(*args);
+    } else {
+      run_distributed(*args);
+    }
+  });
 }
 
 }  // namespace descent::cli

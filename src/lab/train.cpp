@@ -32,6 +32,14 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
       throw OptionError("", name, " " + format_number(x) + " is out of range [0, inf)");
   if (!(o.ema >= 0 && o.ema < 1)) throw OptionError("", "ema", " " + format_number(o.ema) + " is out of range [0, 1)");
   if (o.ema > 0 && o.swa) throw OptionError("ema and swa exclude each other");
+  // Weight averages need nothing more (every process holds the same weights after a step);
+  // these would need collectives of their own, or for checkpoints, descent::mpi's.
+  if (o.parallel)
+    for (const auto& [name, used] : {std::pair{"clip_value", o.clip_value > 0},
+                                     {"clip_norm_per_tensor", o.clip_norm_per_tensor > 0},
+                                     {"resume", o.resume != nullptr},
+                                     {"save", bool(o.save)}})
+      if (used) throw OptionError("", name, " is not supported in data-parallel training (yet)");
   if (o.schedule.empty()) return {};
   ParsedSchedule parsed = parse_schedule(o.schedule);
   if (parsed.uses_metric && o.schedule_per_step)
@@ -56,7 +64,8 @@ class Extras {
   void before_step() {
     if (o_.clip_value > 0) clip_grad_value(params_, o_.clip_value);
     if (o_.clip_norm_per_tensor > 0) clip_grad_norm_per_tensor(optimizer_, o_.clip_norm_per_tensor);
-    if (o_.clip_norm > 0) clip_grad_norm(optimizer_, o_.clip_norm);
+    if (o_.clip_norm > 0 && o_.parallel) o_.parallel->clip_grad_norm(o_.clip_norm);
+    if (o_.clip_norm > 0 && !o_.parallel) clip_grad_norm(optimizer_, o_.clip_norm);
   }
   void after_step() {
     lr_ = optimizer_.lr(0);
@@ -137,6 +146,34 @@ class Extras {
   double lr_ = 0;
 };
 
+// One step on the batch's rows [begin, begin + rows): all of them, or under o.parallel this
+// process's contiguous part, whose gradient counts with its share of the rows. Returns this
+// process's part of the batch loss (the parts add up to the batch's mean loss).
+template <class T>
+double train_step(Model<T>& model, const Data<T>& train, Eigen::Index begin, Eigen::Index rows, const TrainOptions& o,
+                  Optimizer& optimizer, Extras& extras) {
+  const Eigen::Index features = train.x.cols();
+  auto batch_loss = [&](Eigen::Index from, Eigen::Index count) {
+    const ConstView<T> x(train.x.data() + from * features, count, features);
+    return double(model.train_batch(x, std::span(train.y).subspan(std::size_t(from), std::size_t(count))));
+  };
+  if (!o.parallel) {
+    const double loss = batch_loss(begin, rows);
+    extras.before_step();
+    optimizer.step();
+    extras.after_step();
+    return loss;
+  }
+  const Eigen::Index ranks = o.parallel->ranks(), rank = o.parallel->rank();
+  const Eigen::Index from = begin + rows * rank / ranks, count = begin + rows * (rank + 1) / ranks - from;
+  const double share = double(count) / double(rows), loss = count > 0 ? batch_loss(from, count) : 0.0;
+  o.parallel->reduce(share);
+  extras.before_step();
+  o.parallel->step();
+  extras.after_step();
+  return share * loss;
+}
+
 }  // namespace
 
 void check_extras(const TrainOptions& o) { checked_extras(o); }
@@ -154,10 +191,15 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
     throw OptionError(
         "", "batch_size",
         " " + std::to_string(o.batch_size) + " is out of range [1, " + std::to_string(model.max_batch()) + "]");
-  const Eigen::Index n = train.x.rows(), features = train.x.cols();
+  const Eigen::Index n = train.x.rows();
   if (n == 0 || test.x.rows() == 0) throw Error("training and test sets must not be empty");
+  checked_extras(o);  // before a parallel start: every process refuses the same options
 
-  auto optimizer = make_optimizer(o.optimizer, model.params(), o.convention, o.overrides, o.no_decay);
+  const Parallel::MakeOptimizer make = [&o](std::vector<Param> params) {
+    return make_optimizer(o.optimizer, std::move(params), o.convention, o.overrides, o.no_decay);
+  };
+  std::unique_ptr<Optimizer> own;
+  Optimizer* optimizer = o.parallel ? &o.parallel->start(model.params(), make) : (own = make(model.params())).get();
   optimizer->set_threads(o.threads);
   optimizer->set_nonfinite(o.nonfinite);
 
@@ -166,7 +208,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   for (const auto& v : optimizer->option_values()) r.options.push_back({std::string(v.name), v.value, v.is_flag});
   Extras extras(o, *optimizer, model.params());  // after: the options keep the base lr, not the schedule's first
   r.epochs.reserve(std::size_t(o.epochs));
-  const std::span<const int> labels(train.y), test_labels(test.y);
+  const std::span<const int> test_labels(test.y);
   const ConstView<T> test_x(test.x.data(), test.x.rows(), test.x.cols());
 
   // Checkpoints: where to start, and a snapshot of the run at a cursor (src/lab/run_state.hpp).
@@ -196,12 +238,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
     at.loss_sum = 0;
     at.batch = 0;
     for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
-      const Eigen::Index rows = std::min(o.batch_size, n - begin);
-      const ConstView<T> x(train.x.data() + begin * features, rows, features);
-      loss_sum += double(model.train_batch(x, labels.subspan(std::size_t(begin), std::size_t(rows))));
-      extras.before_step();
-      optimizer->step();
-      extras.after_step();
+      loss_sum += train_step(model, train, begin, std::min(o.batch_size, n - begin), o, *optimizer, extras);
       ++batches;
       if (o.stop && *o.stop) {
         save(epoch - 1, batches, loss_sum);
@@ -210,6 +247,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
       }
     }
     if (r.stopped) break;
+    if (o.parallel) loss_sum = o.parallel->sum(loss_sum);
     extras.end_epoch(loss_sum / double(batches));
     const double accuracy =
         extras.evaluated([&] { return double(model.correct(test_x, test_labels)) / double(test.x.rows()); });

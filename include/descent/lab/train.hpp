@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,31 @@ struct Data {
 };
 template <class T>
 Data<T> to_data(const Dataset& d);
+
+// Data-parallel training on several processes, for a caller that has them (the CLI fills it
+// from descent::mpi; the lab itself knows no MPI). Every process runs the same loop on the same
+// data; each batch's rows are split into ranks() contiguous parts, this process computes the
+// gradient of part rank(), and the hook combines the parts' gradients and steps.
+class Parallel {
+ public:
+  using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(std::vector<Param>)>;
+  virtual ~Parallel() = default;
+  virtual int rank() const = 0;
+  virtual int ranks() const = 0;
+  // The optimizer the loop steps (the schedule sets its rate), built with `make` over the
+  // model's parameters (or this process's share of them). Collective.
+  virtual Optimizer& start(std::vector<Param> params, const MakeOptimizer& make) = 0;
+  // The parameters' gradients hold this process's part's mean-loss gradient (not read when
+  // `share` is 0: no rows here this step): the optimizer's gradient becomes the sum over the
+  // processes of share·gradient, the batch's mean-loss gradient. Collective.
+  virtual void reduce(double share) = 0;
+  // After reduce(): clip_grad_norm by the norm across the processes. Collective.
+  virtual void clip_grad_norm(double max_norm) = 0;
+  // The optimizer's step; after it every process holds the same parameters. Collective.
+  virtual void step() = 0;
+  // The sum of every process's `x`, in rank order: the same on every process. Collective.
+  virtual double sum(double x) = 0;
+};
 
 struct TrainOptions {
   std::string optimizer = "sgd";  // a registry name (descent/registry.hpp)
@@ -58,6 +84,10 @@ struct TrainOptions {
   std::function<void(const Checkpoint&)> save;
   int save_every = 0;
   const volatile std::sig_atomic_t* stop = nullptr;
+
+  // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor or checkpoints
+  // (resume, save).
+  Parallel* parallel = nullptr;
 };
 
 struct EpochMetrics {
