@@ -10,30 +10,20 @@
 #include <type_traits>
 
 #include "descent/detail/driver.hpp"
+#include "descent/detail/names.hpp"
 
 namespace descent {
 
-NonFinite parse_nonfinite(std::string_view s) {
-  if (s == "error") return NonFinite::error;
-  if (s == "skip") return NonFinite::skip;
-  if (s == "zero") return NonFinite::zero;
-  if (s == "unchecked") return NonFinite::unchecked;
-  throw OptionError("unknown non-finite policy '" + std::string(s) + "' (expected error, skip, zero or unchecked)");
-}
+namespace {
+constexpr detail::Names<NonFinite, 4> nonfinite_names{{{NonFinite::error, "error"},
+                                                       {NonFinite::skip, "skip"},
+                                                       {NonFinite::zero, "zero"},
+                                                       {NonFinite::unchecked, "unchecked"}}};
+}  // namespace
 
-const char* to_string(NonFinite p) {
-  switch (p) {
-    case NonFinite::error:
-      return "error";
-    case NonFinite::skip:
-      return "skip";
-    case NonFinite::zero:
-      return "zero";
-    case NonFinite::unchecked:
-      return "unchecked";
-  }
-  return "?";
-}
+NonFinite parse_nonfinite(std::string_view s) { return detail::parse_name(nonfinite_names, s, "non-finite policy"); }
+
+const char* to_string(NonFinite p) { return detail::name_of(nonfinite_names, p); }
 
 namespace {
 

@@ -2,37 +2,26 @@
 #include <algorithm>
 
 #include "descent/detail/lowbit_kernel.hpp"
+#include "descent/detail/names.hpp"
 #include "descent/options.hpp"
 #include "descent/state.hpp"
 
 namespace descent {
 
-StateDType parse_state_dtype(std::string_view s) {
-  if (s == "f32") return StateDType::f32;
-  if (s == "bf16") return StateDType::bf16;
-  if (s == "q8") return StateDType::q8;
-  throw OptionError("unknown state dtype '" + std::string(s) + "' (expected f32, bf16 or q8)");
-}
+namespace {
+constexpr detail::Names<StateDType, 3> state_dtype_names{
+    {{StateDType::f32, "f32"}, {StateDType::bf16, "bf16"}, {StateDType::q8, "q8"}}};
+constexpr detail::Names<Rounding, 2> rounding_names{
+    {{Rounding::nearest, "nearest"}, {Rounding::stochastic, "stochastic"}}};
+}  // namespace
 
-const char* to_string(StateDType d) {
-  switch (d) {
-    case StateDType::f32:
-      return "f32";
-    case StateDType::bf16:
-      return "bf16";
-    case StateDType::q8:
-      return "q8";
-  }
-  return "?";
-}
+StateDType parse_state_dtype(std::string_view s) { return detail::parse_name(state_dtype_names, s, "state dtype"); }
 
-Rounding parse_rounding(std::string_view s) {
-  if (s == "nearest") return Rounding::nearest;
-  if (s == "stochastic") return Rounding::stochastic;
-  throw OptionError("unknown rounding '" + std::string(s) + "' (expected nearest or stochastic)");
-}
+const char* to_string(StateDType d) { return detail::name_of(state_dtype_names, d); }
 
-const char* to_string(Rounding r) { return r == Rounding::stochastic ? "stochastic" : "nearest"; }
+Rounding parse_rounding(std::string_view s) { return detail::parse_name(rounding_names, s, "rounding"); }
+
+const char* to_string(Rounding r) { return detail::name_of(rounding_names, r); }
 
 StateDType slot_dtype(const StateOptions& o, DType param, std::size_t size) {
   if (param != DType::f32 || size < o.min_size) return StateDType::f32;

@@ -4,28 +4,19 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "descent/detail/names.hpp"
 #include "descent/detail/parse.hpp"
 
 namespace descent {
 
-Convention parse_convention(std::string_view s) {
-  if (s == "seed") return Convention::seed;
-  if (s == "pytorch") return Convention::pytorch;
-  if (s == "keras") return Convention::keras;
-  throw OptionError("unknown convention '" + std::string(s) + "' (expected seed, pytorch or keras)");
-}
+namespace {
+constexpr detail::Names<Convention, 3> convention_names{
+    {{Convention::seed, "seed"}, {Convention::pytorch, "pytorch"}, {Convention::keras, "keras"}}};
+}  // namespace
 
-const char* to_string(Convention c) {
-  switch (c) {
-    case Convention::seed:
-      return "seed";
-    case Convention::pytorch:
-      return "pytorch";
-    case Convention::keras:
-      return "keras";
-  }
-  return "?";
-}
+Convention parse_convention(std::string_view s) { return detail::parse_name(convention_names, s, "convention"); }
+
+const char* to_string(Convention c) { return detail::name_of(convention_names, c); }
 
 bool Range::contains(double x) const {
   if (std::isnan(x)) return false;
