@@ -133,7 +133,8 @@ def machine():
 
 def report(args, n, tensors, rows, training, started, load):
     cmd = f"OMP_NUM_THREADS={torch.get_num_threads()} {os.path.relpath(os.sys.executable)} bench/python/bench_torch.py " \
-          f"--rounds {args.rounds} --training-rounds {args.training_rounds}"
+          f"--optimizers {args.optimizers} --rounds {args.rounds} --warmup {args.warmup} " \
+          f"--training-rounds {args.training_rounds}"
     labels = [k for k in rows[0] if k not in ("name", "descent.torch") and not k.endswith("ratio")]
     head = "| optimizer | descent.torch ms | " + " | ".join(f"{l} ms | {l} / descent" for l in labels) + " |"
     lines = [head, "|---|---:|" + "---:|---:|" * len(labels)]
