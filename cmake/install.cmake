@@ -8,22 +8,19 @@ install(TARGETS descent descent_kernel_flags EXPORT descentTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
-# The training lab (descent::lab) in an export set of its own: the config loads it only where
-# Eigen is found, so descent::descent never needs Eigen (find_package(descent COMPONENTS lab)
-# requires it).
-if(TARGET descent_lab)
-  install(TARGETS descent_lab EXPORT descentLabTargets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(EXPORT descentLabTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
-endif()
-# descent::mpi likewise, loaded only where MPI is found (find_package(descent COMPONENTS mpi)).
-if(TARGET descent_mpi)
-  install(TARGETS descent_mpi EXPORT descentMpiTargets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(EXPORT descentMpiTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
-endif()
+# A component in an export set of its own, which the config loads only where the component's
+# dependency is found: descent::lab needs Eigen (find_package(descent COMPONENTS lab)),
+# descent::mpi needs MPI (COMPONENTS mpi); descent::descent needs neither.
+function(descent_install_component target set)
+  if(TARGET ${target})
+    install(TARGETS ${target} EXPORT ${set}
+      ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    install(EXPORT ${set} NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+  endif()
+endfunction()
+descent_install_component(descent_lab descentLabTargets)
+descent_install_component(descent_mpi descentMpiTargets)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/descentConfig.cmake.in
   ${PROJECT_BINARY_DIR}/descentConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/descentConfigVersion.cmake COMPATIBILITY SameMajorVersion)

@@ -18,13 +18,18 @@ std::string value_text(const OptionSpec& o, Convention c) {
   return o.type == OptionType::flag ? (d != 0 ? "true" : "false") : format_number(d);
 }
 
-void print_optimizer(const OptimizerInfo& info) {
-  fmt::print("{} (rule {}): {}\n", info.name, info.rule, info.summary);
+// "m, v_max (when amsgrad)", each name between `quote`s; "none" without slots.
+std::string slots_text(const OptimizerInfo& info, std::string_view quote) {
   std::string slots;
   for (const SlotSpec& s : info.slots)
-    slots += fmt::format("{}{}{}", slots.empty() ? "" : ", ", s.name,
+    slots += fmt::format("{}{}{}{}{}", slots.empty() ? "" : ", ", quote, s.name, quote,
                          s.kept_when == "always" ? "" : fmt::format(" (when {})", s.kept_when));
-  fmt::print("  state: {}\n", slots.empty() ? "none" : slots);
+  return slots.empty() ? "none" : slots;
+}
+
+void print_optimizer(const OptimizerInfo& info) {
+  fmt::print("{} (rule {}): {}\n", info.name, info.rule, info.summary);
+  fmt::print("  state: {}\n", slots_text(info, ""));
   fmt::print("  {:<28} {:<22} {:>10} {:>10} {:>10}\n", "option", "type", "seed", "pytorch", "keras");
   for (const OptionSpec& o : info.options)
     fmt::print("  {:<28} {:<22} {:>10} {:>10} {:>10}{}\n", "--" + kebab(std::string(o.name)), type_name(o),
@@ -45,11 +50,7 @@ void print_markdown() {
   fmt::print("equal to it). docs/optimizers.md has the formulas.\n");
   for (const OptimizerInfo& info : optimizers()) {
     fmt::print("\n## {}\n\n{} (rule `{}`).", info.name, info.summary, info.rule);
-    std::string slots;
-    for (const SlotSpec& s : info.slots)
-      slots += fmt::format("{}`{}`{}", slots.empty() ? "" : ", ", s.name,
-                           s.kept_when == "always" ? "" : fmt::format(" (when {})", s.kept_when));
-    fmt::print(" State: {}.\n\n", slots.empty() ? "none" : slots);
+    fmt::print(" State: {}.\n\n", slots_text(info, "`"));
     fmt::print("| option | range | seed | pytorch | keras | meaning |\n|---|---|---|---|---|---|\n");
     for (const OptionSpec& o : info.options)
       fmt::print("| `{}`{} | {} | {} | {} | {} | {} |\n", o.name, o.name == info.beta ? " (β)" : "",
