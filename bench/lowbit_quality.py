@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Training quality with low-bit optimizer state (issue 14, docs/lowbit.md "Training quality").
+
+Runs `descent compare` with Adam, AdamW, SGDM and Lion on the tutorial's iris experiment (no other
+flags: the tutorial's settings) and on the digits MLP of docs/lab.md (--dataset digits --hidden 64
+--loss ce), each with f32, bf16 (round to nearest), bf16 (stochastic rounding) and q8 state, the
+same seed throughout, and prints a Markdown table of each run's test accuracy and final training
+loss beside f32's, with the issue's bounds: within 0.5 percentage points of f32's test accuracy
+and within 2% of its final loss.
+
+Every run passes --state-min-size 0: iris's tensors (4x3 and 3 values) and most of the MLP's
+(64x10, the biases) are smaller than the default min_size of 4096, and would keep f32 state, so
+the table would compare f32 with f32. With min_size 0 every tensor's state is low-bit.
+
+Usage: bench/lowbit_quality.py [--descent build/descent] [--out build/lowbit_quality]
+Standard library only; run with /usr/bin/python3 from the repository's root.
+"""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+OPTIMIZERS = ["adam", "adamw", "sgdm", "lion"]
+EXPERIMENTS = [("iris", []), ("digits", ["--dataset", "digits", "--hidden", "64", "--loss", "ce"])]
+STATES = [("f32", "f32", "nearest"), ("bf16 nearest", "bf16", "nearest"), ("bf16 stochastic", "bf16", "stochastic"),
+          ("q8", "q8", "nearest")]
+ACC_BOUND_PP = 0.5  # percentage points of test accuracy
+LOSS_BOUND = 0.02  # relative difference of the final training loss
+
+
+def run(descent, out, experiment, flags, state, dtype, rounding):
+    directory = os.path.join(out, experiment, state.replace(" ", "_"))
+    cmd = [descent, "compare", "--optimizers", ",".join(OPTIMIZERS), *flags, "--state-dtype", dtype,
+           "--state-rounding", rounding, "--state-min-size", "0", "--out", directory]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"lowbit_quality: {shlex.join(cmd)} exited with {done.returncode}: {done.stderr.strip()}")
+    with open(os.path.join(directory, "summary.json")) as f:
+        summary = json.load(f)
+    config = summary["config"]
+    asked = {"state_dtype": dtype, "state_rounding": rounding, "state_min_size": 0}
+    if any(config.get(k) != v for k, v in asked.items()):  # the run must have stored its state as asked
+        sys.exit(f"lowbit_quality: {directory}/summary.json's config has "
+                 f"{ {k: config.get(k) for k in asked} }, not {asked}")
+    cmd[0] = "descent"
+    return shlex.join(cmd), {r["optimizer"]: r for r in summary["runs"]}
+
+
+def loss_delta(loss, base):
+    if base == 0:
+        return 0.0 if loss == 0 else float("inf")
+    return (loss - base) / base
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--descent", default="build/descent", help="the descent CLI")
+    parser.add_argument("--out", default="build/lowbit_quality", help="where the runs write")
+    args = parser.parse_args()
+
+    rows, commands, misses = [], [], 0
+    for experiment, flags in EXPERIMENTS:
+        runs = {}
+        for state, dtype, rounding in STATES:
+            command, runs[state] = run(args.descent, args.out, experiment, flags, state, dtype, rounding)
+            commands.append(command)
+        for state, _, _ in STATES[1:]:
+            same = all(runs[state][o]["final_loss"] == runs["f32"][o]["final_loss"] for o in OPTIMIZERS)
+            if same:  # every optimizer's loss to the last bit: the state cannot have been low-bit
+                sys.exit(f"lowbit_quality: {experiment} with {state} state ends exactly as f32 for every optimizer")
+        for o in OPTIMIZERS:
+            base = runs["f32"][o]
+            for state, _, _ in STATES:
+                r = runs[state][o]
+                acc = 100 * r["final_test_accuracy"]
+                d_acc = acc - 100 * base["final_test_accuracy"]
+                d_loss = loss_delta(r["final_loss"], base["final_loss"])
+                ok = abs(d_acc) <= ACC_BOUND_PP + 1e-9 and abs(d_loss) <= LOSS_BOUND
+                if state != "f32":
+                    misses += not ok
+                rows.append((experiment, o, state, f"{acc:.2f}", "" if state == "f32" else f"{d_acc:+.2f}",
+                             f"{r['final_loss']:.4g}",
+                             "" if state == "f32" else ("inf" if d_loss == float("inf") else f"{100 * d_loss:+.1f}%"),
+                             "" if state == "f32" else ("yes" if ok else "**no**")))
+
+    print("| data | optimizer | state | test acc (%) | Δ acc (pp) | final loss | Δ loss | within bounds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\nBounds: |Δ acc| ≤ {ACC_BOUND_PP} pp and |Δ loss| ≤ {100 * LOSS_BOUND:g}% of f32's; "
+          f"{misses} of {len(OPTIMIZERS) * len(EXPERIMENTS) * (len(STATES) - 1)} low-bit runs miss them.")
+    print("\nCommands:\n")
+    for command in commands:
+        print(f"    {command}")
+
+
+if __name__ == "__main__":
+    main()
