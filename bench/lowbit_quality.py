@@ -14,6 +14,10 @@ the table would compare f32 with f32. With min_size 0 every tensor's state is lo
 
 Usage: bench/lowbit_quality.py [--descent build/descent] [--out build/lowbit_quality]
 Standard library only; run with /usr/bin/python3 from the repository's root.
+
+       build/venv/bin/python bench/lowbit_quality.py --v-probe
+The probe behind the table's explanation instead (the Python package, `make python`): Adam's
+V_t after the same 2000 shrinking gradients into 12 values, each low-bit form against float32.
 """
 import argparse
 import json
@@ -54,11 +58,37 @@ def loss_delta(loss, base):
     return (loss - base) / base
 
 
+def v_probe():
+    """Adam's V_t (lr 0: the weights do not matter) over 12 values of gradient scales 0.01..1,
+    each step's gradient 1 ± 0.3 of its scale times exp(−t/400), as a converging run's shrink."""
+    import numpy as np
+    import descent
+
+    scale = 10.0 ** np.random.default_rng(0).uniform(-2, 0, 12)
+    forms = {"f32": {}, "bf16 nearest": dict(state_dtype="bf16"),
+             "bf16 stochastic": dict(state_dtype="bf16", state_rounding="stochastic"), "q8": dict(state_dtype="q8")}
+    v = {}
+    for form, state in forms.items():
+        w, g = np.zeros(12, np.float32), np.zeros(12, np.float32)
+        opt = descent.Adam([("w", w, g)], lr=0.0, convention="seed", state_min_size=0, **state)
+        rng = np.random.default_rng(1)
+        for t in range(2000):
+            g[...] = scale * rng.normal(1, 0.3, 12) * np.exp(-t / 400)
+            opt.step()
+        v[form] = opt.state("w")["v"].astype(np.float64)
+    for form in list(forms)[1:]:
+        r = v[form] / v["f32"]
+        print(f"{form}: V_t / f32's after 2000 steps: median {np.median(r):.3g}, min {r.min():.3g}, max {r.max():.3g}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--descent", default="build/descent", help="the descent CLI")
     parser.add_argument("--out", default="build/lowbit_quality", help="where the runs write")
+    parser.add_argument("--v-probe", action="store_true", help="the V_t probe instead of the table")
     args = parser.parse_args()
+    if args.v_probe:
+        return v_probe()
 
     rows, commands, misses = [], [], 0
     for experiment, flags in EXPERIMENTS:
