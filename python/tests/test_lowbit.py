@@ -371,3 +371,15 @@ def test_torch_bad_state_options():
         dt.Adam(_mlp().parameters(), state_dtype="q8", state_rounding="stochastic")
     with pytest.raises(ValueError, match="group 0: state_seed = .x. is not a whole number"):
         dt.Adam(_mlp().parameters(), state_seed="x")
+
+
+def test_torch_deepcopy_keeps_the_low_bit_state():
+    model = _mlp()
+    opt = dt.Adam(model.parameters(), lr=1e-3, state_dtype="q8", state_min_size=0)
+    batches = _batches(6)
+    _train(model, opt, batches[:3])
+    twin_model, twin = copy.deepcopy((model, opt))  # pickled: the cores are rebuilt from the mirror
+    _train(model, opt, batches[3:])
+    _train(twin_model, twin, batches[3:])
+    for p, q in zip(model.parameters(), twin_model.parameters()):
+        assert torch.equal(p, q)
