@@ -6,7 +6,9 @@ flags: the tutorial's settings) and on the digits MLP of docs/lab.md (--dataset 
 --loss ce), each with f32, bf16 (round to nearest), bf16 (stochastic rounding) and q8 state, the
 same seed throughout, and prints a Markdown table of each run's test accuracy and final training
 loss beside f32's, with the issue's bounds: within 0.5 percentage points of f32's test accuracy
-and within 2% of its final loss.
+and within 2% of its final loss; and how settled each run ends (the range of its test accuracy
+over the last 50 epochs, the first epoch whose training loss is exactly 0), which says whether
+the last epoch's numbers can be compared at that precision at all.
 
 Every run passes --state-min-size 0: iris's tensors (4x3 and 3 values) and most of the MLP's
 (64x10, the biases) are smaller than the default min_size of 4096, and would keep f32 state, so
@@ -20,6 +22,7 @@ The probe behind the table's explanation instead (the Python package, `make pyth
 V_t after the same 2000 shrinking gradients into 12 values, each low-bit form against float32.
 """
 import argparse
+import csv
 import json
 import os
 import shlex
@@ -49,7 +52,20 @@ def run(descent, out, experiment, flags, state, dtype, rounding):
         sys.exit(f"lowbit_quality: {directory}/summary.json's config has "
                  f"{ {k: config.get(k) for k in asked} }, not {asked}")
     cmd[0] = "descent"
-    return shlex.join(cmd), {r["optimizer"]: r for r in summary["runs"]}
+    curves = {}
+    with open(os.path.join(directory, "metrics.csv")) as f:
+        for r in csv.DictReader(f):
+            curves.setdefault(r["optimizer"], []).append((int(r["epoch"]), float(r["loss"]), float(r["test_accuracy"])))
+    runs = {r["optimizer"]: {**r, "curve": curves[r["optimizer"]]} for r in summary["runs"]}
+    return shlex.join(cmd), runs
+
+
+def settling(curve, last=50):
+    """How settled a run ends: its test accuracy's range over the last epochs (min, max, in %),
+    and the first epoch whose training loss is exactly 0 (or None)."""
+    tail = [100 * a for e, _, a in curve[-last:]]
+    zero = next((e for e, loss, _ in curve if loss == 0), None)
+    return min(tail), max(tail), zero
 
 
 def loss_delta(loss, base):
@@ -110,13 +126,16 @@ def main():
                 ok = abs(d_acc) <= ACC_BOUND_PP + 1e-9 and abs(d_loss) <= LOSS_BOUND
                 if state != "f32":
                     misses += not ok
+                lo, hi, zero = settling(r["curve"])
                 rows.append((experiment, o, state, f"{acc:.2f}", "" if state == "f32" else f"{d_acc:+.2f}",
                              f"{r['final_loss']:.4g}",
                              "" if state == "f32" else ("inf" if d_loss == float("inf") else f"{100 * d_loss:+.1f}%"),
-                             "" if state == "f32" else ("yes" if ok else "**no**")))
+                             "" if state == "f32" else ("yes" if ok else "**no**"),
+                             f"{lo:.2f}–{hi:.2f}", "" if zero is None else str(zero)))
 
-    print("| data | optimizer | state | test acc (%) | Δ acc (pp) | final loss | Δ loss | within bounds |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| data | optimizer | state | test acc (%) | Δ acc (pp) | final loss | Δ loss | within bounds |"
+          " acc, last 50 epochs (%) | loss 0 from epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"\nBounds: |Δ acc| ≤ {ACC_BOUND_PP} pp and |Δ loss| ≤ {100 * LOSS_BOUND:g}% of f32's; "
