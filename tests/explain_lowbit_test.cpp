@@ -182,6 +182,17 @@ TEST(ExplainLowbit, BadStateOptionsAreOneLineErrors) {
   const Result rounding = cli("explain adam --grads 0.5 --state-dtype q8 --state-rounding stochastic");
   EXPECT_EQ(rounding.status, 2);
   EXPECT_EQ(rounding.out, "descent: error: adam: state rounding 'stochastic' applies to bf16 state only, not q8\n");
+  const Result range = cli("explain adam --grads 0.5,1e300 --state-dtype bf16");
+  EXPECT_EQ(range.status, 2);
+  EXPECT_EQ(range.out,
+            "descent: error: gradient 2 = 1e+300 is beyond float32's range (bf16 state runs a float32 parameter)\n");
+  const Result w0 = cli("explain adam --grads 0.5 --w0 -1e39 --state-dtype q8");
+  EXPECT_EQ(w0.status, 2);
+  EXPECT_NE(w0.out.find("w0 = -1e+39 is beyond float32's range"), std::string::npos) << w0.out;
+  const Result none = cli("explain sgd --grads 0.5 --state-dtype q8");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.out, "descent: error: sgd keeps no state with these options: q8 state has nothing to store\n");
+  EXPECT_EQ(cli("explain sgd --grads 0.5 --state-dtype f32").status, 0);  // the default: nothing asked
   const Result seed = cli("explain adam --grads 0.5 --state-seed x");
   EXPECT_EQ(seed.status, 2);
   EXPECT_NE(seed.out.find("--state-seed"), std::string::npos) << seed.out;

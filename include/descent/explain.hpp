@@ -53,8 +53,9 @@ struct ExplainTable {
 
 // Runs the reference path over one parameter that starts at w0 and sees `grads`, its state
 // stored as `state` says (min_size ignored: see ExplainTable::state). Throws OptionError for an
-// unknown optimizer, option or value, a state rounding that does not apply, or a non-finite w0
-// or gradient (naming its 1-based position). A step that overflows is recorded (diverged_at),
+// unknown optimizer, option or value, a state rounding that does not apply, low-bit state for an
+// optimizer that keeps none, or a non-finite w0 or gradient (naming its 1-based position; with
+// low-bit state, one beyond float32's range). A step that overflows is recorded (diverged_at),
 // not thrown: the rows up to it still explain what happened.
 ExplainTable explain(std::string_view optimizer, Convention convention, const Overrides& overrides,
                      std::span<const double> grads, double w0 = 1.0, const StateOptions& state = {});

@@ -114,7 +114,20 @@ ExplainTable explain(std::string_view optimizer, Convention convention, const Ov
     table.options = main.opt->option_values();
     run(table, main, static_cast<Scalar<float>*>(nullptr), grads);
   } else {
+    // Low-bit state is for float32 parameters: the run is float32, so its inputs must be too.
+    auto check = [&](const std::string& what, double x) {
+      if (!std::isfinite(float(x)))
+        throw OptionError(what + " = " + format_number(x) + " is beyond float32's range (" + to_string(state.dtype) +
+                          " state runs a float32 parameter)");
+    };
+    check("w0", w0);
+    for (std::size_t i = 0; i < grads.size(); ++i) check("gradient " + std::to_string(i + 1), grads[i]);
     Scalar<float> main(optimizer, convention, overrides, w0, table.state);
+    bool kept = false;
+    for (auto s : main.opt->slot_names()) kept = kept || main.keeps(s);
+    if (!kept)  // an option with no effect is an error, not a silent no-op
+      throw OptionError(std::string(optimizer) + " keeps no state with these options: " + to_string(state.dtype) +
+                        " state has nothing to store");
     Scalar<float> f32(optimizer, convention, overrides, w0, {});
     table.options = main.opt->option_values();
     run(table, main, &f32, grads);
