@@ -383,3 +383,16 @@ def test_torch_deepcopy_keeps_the_low_bit_state():
     _train(twin_model, twin, batches[3:])
     for p, q in zip(model.parameters(), twin_model.parameters()):
         assert torch.equal(p, q)
+
+
+def test_torch_optim_loads_a_low_bit_state_dict_as_its_decoded_values():
+    model = _mlp()
+    opt = dt.Adam(model.parameters(), lr=1e-3, state_dtype="q8", state_min_size=0)
+    _train(model, opt, _batches(3))
+    peer_model = copy.deepcopy(model)
+    peer = torch.optim.Adam(peer_model.parameters(), lr=1e-3)
+    peer.load_state_dict(opt.state_dict())  # the "lowbit" entries and state_* group keys ride along
+    for p, q in zip(model.parameters(), peer_model.parameters()):
+        assert torch.equal(peer.state[q]["exp_avg"], opt.state[p]["exp_avg"])
+    _train(peer_model, peer, _batches(2, seed=3))  # and torch.optim steps on from them
+    assert all(torch.isfinite(q).all() for q in peer_model.parameters())
