@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "lab_support.hpp"
+#include "metrics_csv.hpp"
 
 namespace {
 
@@ -176,20 +177,6 @@ std::set<std::string> help_flags(const std::string& command, const Scratch& s) {
       }
   }
   return flags;
-}
-
-std::string without_seconds(const std::string& csv) {  // metrics.csv minus its wall-clock column
-  std::string out;
-  std::istringstream in(csv);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::istringstream row(line);
-    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
-    if (cells.size() > 4) cells.erase(cells.begin() + 4);
-    for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + cells[i];
-    out += "\n";
-  }
-  return out;
 }
 
 // summary.json's results without the timings.
