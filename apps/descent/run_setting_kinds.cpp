@@ -14,6 +14,7 @@ Setting row(std::string names, std::string help) {
 }
 Setting whole(std::string names, std::uint64_t LabArgs::*m, std::uint64_t dflt, std::string help) {
   Setting s = row(std::move(names), std::move(help));
+  s.type = "INT";
   s.default_text = std::to_string(dflt);
   s.assign = [m, flag = s.flag](LabArgs& a, const Text& t) {
     a.*m = t ? parse_unsigned(flag, *t, std::numeric_limits<std::uint64_t>::max()) : 0;
@@ -26,6 +27,7 @@ Setting whole(std::string names, std::uint64_t LabArgs::*m, std::uint64_t dflt, 
 // A real that is off at 0 (clipping, averaging).
 Setting real(std::string names, double LabArgs::*m, double lo, double hi, bool below_hi, std::string help) {
   Setting s = row(std::move(names), std::move(help));
+  s.type = "FLOAT";
   s.default_text = "0";
   s.assign = [m, lo, hi, below_hi, flag = s.flag](LabArgs& a, const Text& t) {
     a.*m = t ? parse_real(flag, *t, lo, hi, below_hi) : 0.0;
@@ -38,6 +40,7 @@ Setting real(std::string names, double LabArgs::*m, double lo, double hi, bool b
 // A real that is the optimizer's own default unless given.
 Setting optional_real(std::string names, std::optional<double> LabArgs::*m, std::string help) {
   Setting s = row(std::move(names), std::move(help));
+  s.type = "FLOAT";
   s.unset_text = "(not given)";
   s.assign = [m, flag = s.flag](LabArgs& a, const Text& t) {
     a.*m = t ? std::optional(parse_real(flag, *t)) : std::nullopt;
@@ -75,6 +78,7 @@ std::function<void(const std::string&)> one_of(std::string flag, std::vector<std
 
 Setting list(std::string names, std::vector<std::string> LabArgs::*m, Text dflt, std::string help) {
   Setting s = row(std::move(names), std::move(help));
+  s.type = "LIST";
   s.default_text = std::move(dflt);
   s.assign = [m, flag = s.flag](LabArgs& a, const Text& t) {
     a.*m = t ? parse_list(flag, *t) : std::vector<std::string>{};

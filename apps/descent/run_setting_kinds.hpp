@@ -28,6 +28,7 @@ template <class Int>
 Setting integer(std::string names, Int LabArgs::*m, std::int64_t lo, std::int64_t hi, std::optional<std::int64_t> dflt,
                 std::string help) {
   Setting s = row(std::move(names), std::move(help));
+  s.type = "INT";
   if (dflt) s.default_text = std::to_string(*dflt);
   s.assign = [m, lo, hi, flag = s.flag](LabArgs& a, const Text& t) {
     a.*m = t ? Int(parse_integer(flag, *t, lo, hi)) : Int(0);

@@ -25,6 +25,7 @@ using O = lab::TrainOptions;
 
 Setting hidden_row() {
   Setting s = row("--hidden", "Hidden layer widths, e.g. 64,32 (default: none, one dense layer)");
+  s.type = "LIST";
   s.assign = [](LabArgs& a, const Text& t) {
     a.hidden.clear();
     if (t)
@@ -108,6 +109,7 @@ Setting optimizers_row(bool train) {
   Setting s = train ? row("--optimizer", "The optimizer (default sgd)")
                     : row("--optimizers", "Optimizers to compare (default: all five)");
   s.commands = train ? train_only : compare_only;
+  s.type = train ? "NAME" : "LIST";
   s.default_text = train ? "sgd" : "sgd,sgdm,adagrad,rmsprop,adam";
   s.assign = [train, flag = s.flag](LabArgs& a, const Text& t) {
     if (!t) a.optimizers.clear();

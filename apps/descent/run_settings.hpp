@@ -65,6 +65,7 @@ struct Setting {
   std::string flag;   // "--batch-size"
   std::string names;  // CLI11's: the flag and its aliases ("--quiet,-q")
   std::string help;
+  std::string type = "TEXT";  // what --help says it takes: INT, FLOAT, LIST, ...
   unsigned commands = both;
   Text default_text;       // nullopt: unset by default
   bool is_switch = false;  // takes no value (--swa): "true" when given

@@ -41,6 +41,7 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
             s.assign(a, t);
           },
           s.help);
+      o->type_name(s.type);
       if (s.default_text) o->default_str(*s.default_text);
     }
   }
