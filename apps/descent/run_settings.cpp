@@ -39,7 +39,8 @@ Setting hidden_row() {
 
 // --option NAME=VALUE, repeatable; its fingerprint text is the list joined by commas.
 Setting option_row() {
-  Setting s = row("--option", "Any optimizer option: [OPTIMIZER.]NAME=VALUE (descent explain lists them)");
+  Setting s = row("--option", "Any optimizer option: [OPTIMIZER.]NAME=VALUE, repeatable (descent explain lists them)");
+  s.repeatable = true;
   s.assign = [](LabArgs& a, const Text& t) {
     if (!t) a.options.clear();
     if (t) a.options.push_back(parse_word("--option", *t));

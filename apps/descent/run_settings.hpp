@@ -67,8 +67,9 @@ struct Setting {
   std::string help;
   std::string type = "TEXT";  // what --help says it takes: INT, FLOAT, LIST, ...
   unsigned commands = both;
-  Text default_text;       // nullopt: unset by default
-  bool is_switch = false;  // takes no value (--swa): "true" when given
+  Text default_text;        // nullopt: unset by default
+  bool is_switch = false;   // takes no value (--swa): "true" when given
+  bool repeatable = false;  // may be given more than once (--option): `assign` sees each
   // Reads the flag's text, checked as the user's flag is (one-line OptionError naming the
   // flag); nullopt sets it to unset.
   std::function<void(LabArgs&, const Text&)> assign;

@@ -33,6 +33,16 @@ void add_lab_flags(CLI::App* cmd, LabArgs& a) {
             s.assign(a, "true");
           },
           s.help);
+    } else if (s.repeatable) {
+      cmd->add_option_function<std::vector<std::string>>(
+             s.names,
+             [&a, &s](const std::vector<std::string>& each) {
+               a.given.insert(s.flag);
+               for (const std::string& t : each) s.assign(a, t);
+             },
+             s.help)
+          ->type_name(s.type)
+          ->allow_extra_args(false);
     } else {
       CLI::Option* o = cmd->add_option_function<std::string>(
           s.names,
