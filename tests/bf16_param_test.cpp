@@ -307,6 +307,9 @@ TEST(Bf16Param, ResumesFromACheckpointBitForBit) {
       descent::Checkpoint ck;
       ck.put_training(*b);
       const descent::Checkpoint back = descent::Checkpoint::parse(ck.serialize(), "memory");
+      EXPECT_EQ(back.serialize(), ck.serialize());  // canonical: read and written again, the same bytes
+      EXPECT_EQ(back.tensor("model/a").dtype, descent::DType::bf16);
+      EXPECT_EQ(back.tensor("model/a").data.size(), 70001u * 2);
       if (st.options.master_weights) {
         const OptimizerState s = back.optimizer_state();
         EXPECT_TRUE(s.groups[0].state.master_weights);
@@ -442,6 +445,15 @@ TEST(Bf16Param, StateOfOtherParametersIsAnError) {
     FAIL() << "no error";
   } catch (const descent::Error& e) {
     EXPECT_STREQ(e.what(), "adam: group 0 has master_weights, which apply to bfloat16 parameters only; 'w' is float32");
+  }
+  // A bf16 parameter's values do not restore into float memory.
+  descent::Checkpoint ck;
+  ck.put_params("model/", b->params());
+  try {
+    ck.restore_params("model/", f->params());
+    FAIL() << "no error";
+  } catch (const descent::CheckpointError& e) {
+    EXPECT_STREQ(e.what(), "checkpoint '<memory>': parameter 'w' is bfloat16 in the checkpoint, float32 here");
   }
   // rebind keeps the dtype.
   try {
