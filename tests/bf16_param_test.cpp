@@ -170,6 +170,50 @@ TEST(Bf16Param, MasterWeightsAreAFloat32RunRounded) {
   }
 }
 
+// Every optimizer of the registry: with master weights the master is a float32 run fed the same
+// bf16 gradients and the weights are it rounded; without, each step is the float32 step from the
+// widened weights, rounded once (a float32 run whose weights are reset to those after each step).
+TEST(Bf16Param, EveryOptimizerStepsInFloat32AndRoundsOnce) {
+  const std::size_t n = 1500;
+  std::mt19937 rng{5};
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<bf16> w0(n);
+  for (auto& x : w0) x = bf16(u(rng));
+  std::vector<std::vector<bf16>> grads(3, std::vector<bf16>(n));
+  for (auto& gs : grads)
+    for (auto& x : gs) x = bf16(u(rng) * 0.1f);
+  ASSERT_GE(descent::optimizers().size(), 10u);
+  for (const auto& info : descent::optimizers()) {
+    for (const bool master : {false, true}) {
+      SCOPED_TRACE(std::string(info.name) + (master ? ", master weights" : ""));
+      std::vector<bf16> w = w0, g(n);
+      std::vector<float> w32(n), g32(n);
+      for (std::size_t i = 0; i < n; ++i) w32[i] = float(w0[i]);
+      auto opt = descent::make_optimizer(info.name, {Param("w", w, g)});
+      if (master) opt->set_state_options(with_master());
+      auto f32 = descent::make_optimizer(info.name, {Param("w", w32, g32)});
+      for (std::size_t t = 0; t < grads.size(); ++t) {
+        g = grads[t];
+        for (std::size_t i = 0; i < n; ++i) g32[i] = float(g[i]);
+        opt->step();
+        f32->step();
+        const auto m = opt->state(0, descent::master_slot).as<float>();
+        ASSERT_EQ(m.size(), master ? n : 0);
+        for (std::size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(w[i].bits, bf16(w32[i]).bits) << "step " << t + 1 << ", " << i;
+          if (master) ASSERT_EQ(bits(m[i]), bits(w32[i])) << "step " << t + 1 << ", " << i;
+          if (!master) w32[i] = float(w[i]);
+        }
+      }
+      for (std::string_view slot : opt->slot_names()) {
+        const auto a = opt->state(0, slot), b = f32->state(0, slot);
+        ASSERT_EQ(bool(a), bool(b));
+        if (a) EXPECT_EQ(std::memcmp(a.data, b.data, n * 4), 0) << slot;
+      }
+    }
+  }
+}
+
 // Stochastic rounding of the weights (no master weights): each weight is one of the two bf16
 // values around NumPy's float32 result, not always the nearest, and a function of the seed.
 TEST(Bf16Param, StochasticRoundingBracketsTheFloat32Update) {
