@@ -9,6 +9,7 @@
 
 #include "descent/checkpoint.hpp"
 #include "lab_support.hpp"
+#include "metrics_csv.hpp"
 
 namespace {
 
@@ -17,20 +18,6 @@ using lab_test::cli;
 using lab_test::read;
 using lab_test::Scratch;
 using json = nlohmann::json;
-
-std::string without_seconds(const std::string& csv) {  // metrics.csv minus its wall-clock column
-  std::string out;
-  std::istringstream in(csv);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::istringstream row(line);
-    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
-    if (cells.size() > 4) cells.erase(cells.begin() + 4);
-    for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + cells[i];
-    out += "\n";
-  }
-  return out;
-}
 
 TEST(LabState, LowBitRunsResumeBitForBit) {
   Scratch s;
