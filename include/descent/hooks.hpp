@@ -51,7 +51,7 @@ class HookContext {
   // loss, whose gradients the step uses; in end_epoch the epoch's mean. minimize reports f at
   // the current point, so after_step sees f after the step.
   double loss() const { return loss_; }
-  double seconds() const;  // since the Hooks were made
+  double seconds() const;  // since the Hooks were made (read once per event)
 
   // Ends the run after this event; the first hook to ask is the one stopped_by() names.
   void stop(std::string_view by);
@@ -74,6 +74,7 @@ class HookContext {
   std::string stopped_by_;
   bool skip_ = false;
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+  mutable double seconds_ = -1;  // this event's reading; < 0: not read yet
   std::function<Checkpoint()> snapshot_;
 };
 
