@@ -89,8 +89,9 @@ class Hook {
   virtual void on_after_step(HookContext&) {}
   virtual void on_end_epoch(HookContext&) {}
   virtual void on_end(HookContext&) {}
-  // Its state in a checkpoint, as sections of its own; restore throws CheckpointError
-  // "checkpoint 'FILE': <problem>" and changes nothing when they are missing or do not fit.
+  // Its state in a checkpoint, as sections of its own. restore throws CheckpointError
+  // "checkpoint 'FILE': <problem>" and changes nothing when they are missing or do not fit (a
+  // hook that binds to the optimizer at begin takes the state there, and may throw there).
   virtual void save(Checkpoint&) const {}
   virtual void restore(const Checkpoint&) {}
 };
@@ -113,6 +114,8 @@ class Hooks : public HookContext {
  public:
   // The hooks are the caller's and must outlive the run.
   explicit Hooks(Optimizer& optimizer, std::vector<Hook*> hooks = {});
+  Hooks(const Hooks&) = delete;  // checkpoint() refers to this list
+  Hooks& operator=(const Hooks&) = delete;
   void add(Hook& hook) { hooks_.push_back(&hook); }
   const std::vector<Hook*>& hooks() const { return hooks_; }
 
