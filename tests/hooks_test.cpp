@@ -282,6 +282,13 @@ TEST(Hooks, MinimizeTakesTheSameHooks) {
   EXPECT_EQ(log[1], "rec:before 0 1");
   EXPECT_EQ(log.back(), "rec:end 5 1");
 
+  // A list of callbacks kept in a vector of its own, as before hooks existed.
+  std::vector<double> w = f->start();
+  KeepBest<double> best;
+  const std::vector<Callback<double>*> callbacks{&best};
+  EXPECT_EQ(minimize<double>(*f, w, from_registry("adam"), {.max_steps = 20}, callbacks).steps, 20);
+  EXPECT_LT(best.value(), f->evaluate(f->start()));
+
   // Clipping by norm through the hook: each step is lr·g·min(1, max_norm/(|g| + 1e-6)), by hand.
   std::vector<double> y{-1.2, 1.0}, g(2);
   ClipGradNorm clip(0.5);

@@ -51,7 +51,7 @@ class HookContext {
   // loss, whose gradients the step uses; in end_epoch the epoch's mean. minimize reports f at
   // the current point, so after_step sees f after the step.
   double loss() const { return loss_; }
-  double seconds() const;  // since the Hooks were made
+  double seconds() const;  // since the Hooks were made (read once per event)
 
   // Ends the run after this event; the first hook to ask is the one stopped_by() names.
   void stop(std::string_view by);
@@ -74,6 +74,7 @@ class HookContext {
   std::string stopped_by_;
   bool skip_ = false;
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+  mutable double seconds_ = -1;  // this event's reading; < 0: not read yet
   std::function<Checkpoint()> snapshot_;
 };
 
@@ -88,8 +89,9 @@ class Hook {
   virtual void on_after_step(HookContext&) {}
   virtual void on_end_epoch(HookContext&) {}
   virtual void on_end(HookContext&) {}
-  // Its state in a checkpoint, as sections of its own; restore throws CheckpointError
-  // "checkpoint 'FILE': <problem>" and changes nothing when they are missing or do not fit.
+  // Its state in a checkpoint, as sections of its own. restore throws CheckpointError
+  // "checkpoint 'FILE': <problem>" and changes nothing when they are missing or do not fit (a
+  // hook that binds to the optimizer at begin takes the state there, and may throw there).
   virtual void save(Checkpoint&) const {}
   virtual void restore(const Checkpoint&) {}
 };
@@ -112,6 +114,8 @@ class Hooks : public HookContext {
  public:
   // The hooks are the caller's and must outlive the run.
   explicit Hooks(Optimizer& optimizer, std::vector<Hook*> hooks = {});
+  Hooks(const Hooks&) = delete;  // checkpoint() refers to this list
+  Hooks& operator=(const Hooks&) = delete;
   void add(Hook& hook) { hooks_.push_back(&hook); }
   const std::vector<Hook*>& hooks() const { return hooks_; }
 

@@ -120,17 +120,22 @@ class Callback : public Hook {
   // Once, at the final point, however the run ended (but not when it failed).
   virtual void end(const Progress<T>&) {}
 
-  void on_begin(HookContext& c) final { begin(progress(c)); }
+  void on_begin(HookContext& c) final {
+    const Param& x = c.optimizer().params().front();  // the same memory for the whole run
+    x_ = x.value<T>();
+    grad_ = x.grad<T>();
+    begin(progress(c));
+  }
   void on_after_step(HookContext& c) final {
     if (after_step(progress(c)) == Flow::stop) c.stop(name());
   }
   void on_end(HookContext& c) final { end(progress(c)); }
 
  private:
-  static Progress<T> progress(const HookContext& c) {
-    const Param& x = c.optimizer().params().front();
-    return {c.step(), x.value<T>(), c.loss(), x.grad<T>(), c.seconds(), c.optimizer()};
+  Progress<T> progress(const HookContext& c) const {
+    return {c.step(), x_, c.loss(), grad_, c.seconds(), c.optimizer()};
   }
+  std::span<const T> x_, grad_;
 };
 
 struct MinimizeOptions {

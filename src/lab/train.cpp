@@ -152,6 +152,34 @@ double batch_gradient(Model<T>& model, const Data<T>& train, Eigen::Index begin,
   return share * loss;
 }
 
+// Epoch `epoch`'s steps from the cursor `from` (a resumed run's place in it, else its start):
+// each batch's gradient and the hooks around its step, then the epoch's end. `now` follows the
+// cursor (what a checkpoint records), `lr` group 0's rate in the last step. False: a hook
+// stopped the run.
+template <class T>
+bool run_epoch(Model<T>& model, const Data<T>& train, const TrainOptions& o, Optimizer& optimizer, Hooks& hooks,
+               int epoch, const RunCursor& from, RunCursor& now, double& lr) {
+  const Eigen::Index n = train.x.rows();
+  double loss_sum = from.loss_sum;  // summed in the same order as the uninterrupted run's
+  std::int64_t batches = from.batch;
+  for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
+    const double loss = batch_gradient(model, train, begin, std::min(o.batch_size, n - begin), o);
+    const bool step = hooks.before_step(loss);
+    if (step) {
+      o.parallel ? o.parallel->step() : optimizer.step();
+      lr = optimizer.lr(0);
+    }
+    loss_sum += loss;
+    now = {epoch - 1, ++batches, loss_sum};
+    if (step) hooks.after_step();
+    if (hooks.stopped()) return false;
+  }
+  if (o.parallel) loss_sum = o.parallel->sum(loss_sum);
+  now = {epoch, 0, 0};
+  hooks.end_epoch(loss_sum / double(batches));
+  return !hooks.stopped();
+}
+
 }  // namespace
 
 void check_extras(const TrainOptions& o) { checked_extras(o); }
@@ -232,28 +260,8 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   });
 
   hooks.begin();
-  for (int epoch = at.epoch + 1; epoch <= o.epochs && !hooks.stopped(); ++epoch) {
-    double loss_sum = at.loss_sum;
-    std::int64_t batches = at.batch;
-    at.loss_sum = 0;
-    at.batch = 0;
-    for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
-      const double loss = batch_gradient(model, train, begin, std::min(o.batch_size, n - begin), o);
-      const bool step = hooks.before_step(loss);
-      if (step) {
-        o.parallel ? o.parallel->step() : optimizer->step();
-        lr = optimizer->lr(0);
-      }
-      loss_sum += loss;
-      now = {epoch - 1, ++batches, loss_sum};
-      if (step) hooks.after_step();
-      if (hooks.stopped()) break;
-    }
-    if (hooks.stopped()) break;
-    if (o.parallel) loss_sum = o.parallel->sum(loss_sum);
-    now = {epoch, 0, 0};
-    hooks.end_epoch(loss_sum / double(batches));
-  }
+  for (int epoch = at.epoch + 1; epoch <= o.epochs; ++epoch)
+    if (!run_epoch(model, train, o, *optimizer, hooks, epoch, epoch == at.epoch + 1 ? at : RunCursor{}, now, lr)) break;
   r.stopped = hooks.stopped();
   r.stopped_by = hooks.stopped_by();
   hooks.end();
