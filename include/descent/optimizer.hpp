@@ -86,6 +86,7 @@ class Optimizer {
   std::size_t group_of(std::size_t param) const { return group_of_.at(param); }
   virtual std::span<const std::string_view> slot_names() const = 0;
   // Slot `slot` of parameter `param` (an index into params()); empty if its group keeps no such slot.
+  // master_slot ("master"): a bf16 parameter's float32 master weights (StateOptions::master_weights).
   virtual SlotView state(std::size_t param, std::string_view slot) const = 0;
 
   // How a group stores its state (state.hpp, docs/lowbit.md). Kept state is re-encoded in the
