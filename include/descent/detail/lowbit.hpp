@@ -116,7 +116,8 @@ inline std::uint8_t q8_encode(float q) {
   // (b + half an ulp − 1 + the kept lowest bit) >> 20, less bias·8: the subtraction first, as
   // one constant (no wrap for b above the smallest normal, and below it the result is unused).
   const std::uint32_t normal = (b + (0x7ffffu - (M::bias << 23)) + ((b >> 20) & 1u)) >> 20;
-  const std::uint32_t sub = a < M::smallest_normal ? bits_of(a + M::units) - bits_of(M::units) : 0u;  // NaN: 0
+  const float small = a < M::smallest_normal ? a : 0.0f;  // also keeps a NaN out of the sum's bits
+  const std::uint32_t sub = bits_of(small + M::units) - bits_of(M::units);
   std::uint32_t mag = a >= M::smallest_normal ? normal : sub;
   mag = mag < M::top ? mag : M::top;  // x·(1/s) can land an ulp above 1
   if constexpr (Signed) mag |= (bits_of(q) >> 24) & 0x80u;
