@@ -53,6 +53,10 @@ TEST(LabBadInput, NumbersAreDecimalAndInRange) {
            {{"compare", "--ema", "1"}, "--ema 1 is out of range [0, 1)"},
            {{"compare", "--ema", "-0.5"}, "--ema -0.5 is out of range [0, 1)"},
            {{"compare", "--clip-value", "inf"}, "--clip-value inf: not a finite number"},
+           {{"compare", "--lr", "-1e999"}, "--lr -1e999: beyond a double's range (±1.8e308)"},
+           {{"compare", "--lr", "1e-999"}, "--lr 1e-999: closer to 0 than a double holds (4.9e-324)"},
+           {{"explain", "adam", "--grads", "1", "--w0", ""}, "--w0 '': not a number"},
+           {{"explain", "adam", "--grads", "1", "--w0", "1e999"}, "--w0 1e999: beyond a double's range (±1.8e308)"},
        })
     expect_refused(c, s);
 }

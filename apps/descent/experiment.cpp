@@ -301,6 +301,9 @@ std::string resume_config(const LabArgs& a) {
   line("option", join(a.options));
   line("init", a.init_file);
   line("nonfinite", a.nonfinite);
+  line("state-dtype", a.state_dtype);
+  line("state-rounding", a.state_rounding);
+  line("state-min-size", std::to_string(a.state_min_size));
   return c;
 }
 
@@ -319,7 +322,10 @@ std::vector<std::pair<std::string, std::string>> config_lines(const std::string&
 
 // Settings that checkpoints of descent 0.1.0 do not record, with the value every such run had.
 const std::map<std::string, std::string>& unrecorded_in_0_1_0() {
-  static const std::map<std::string, std::string> settings{{"--shuffle", "descent"}};
+  static const std::map<std::string, std::string> settings{{"--shuffle", "descent"},
+                                                           {"--state-dtype", "f32"},
+                                                           {"--state-rounding", "nearest"},
+                                                           {"--state-min-size", "4096"}};
   return settings;
 }
 
@@ -401,6 +407,8 @@ lab::TrainOptions train_options(const LabArgs& a) {
   o.ema = a.ema;
   o.swa = a.swa;
   o.no_decay = a.no_decay;
+  // Stochastic rounding draws from the run's seed, as the shuffle and the initialization do.
+  o.state = {parse_state_dtype(a.state_dtype), parse_rounding(a.state_rounding), a.seed, a.state_min_size};
   return o;
 }
 
@@ -515,6 +523,10 @@ std::string repeat_command(const LabArgs& a, int ranks) {
   if (a.swa) c += " --swa";
   if (!a.no_decay.empty()) c += " --no-decay " + join(a.no_decay);
   if (!a.init_file.empty()) c += " --init " + a.init_file;
+  if (a.nonfinite != "error") c += " --nonfinite " + a.nonfinite;
+  if (a.state_dtype != "f32") c += " --state-dtype " + a.state_dtype;
+  if (a.state_rounding != "nearest") c += " --state-rounding " + a.state_rounding;
+  if (a.state_min_size != 4096) c += fmt::format(" --state-min-size {}", a.state_min_size);
   if (!a.distributed.empty()) c += fmt::format(" --distributed {}", a.distributed);
   return c;
 }
@@ -560,6 +572,10 @@ json summary_json(const LabArgs& a, const Experiment& e, const lab::ModelSpec& s
   config["ema"] = a.ema;
   config["swa"] = a.swa;
   config["no_decay"] = a.no_decay;
+  config["nonfinite"] = a.nonfinite;
+  config["state_dtype"] = a.state_dtype;
+  config["state_rounding"] = a.state_rounding;
+  config["state_min_size"] = a.state_min_size;
   config["distributed"] = a.distributed.empty() ? json(nullptr) : json(a.distributed);  // ddp, zero1
   config["ranks"] = ranks;
   json j;
@@ -689,6 +705,32 @@ void add_optimizer_flags(CLI::App* cmd, LabArgs& a) {
                    {"ema"});
 }
 
+// A choice read by the library's parser, its error prefixed with the flag.
+template <class Parse>
+void add_choice(CLI::App* cmd, const std::string& flag, std::string& target, Parse parse, const std::string& doc) {
+  cmd->add_option_function<std::string>(
+         flag,
+         [&target, flag, parse](const std::string& t) {
+           try {
+             parse(t);
+           } catch (const OptionError& e) {
+             throw OptionError(flag + ": " + e.what());
+           }
+           target = t;
+         },
+         doc)
+      ->default_str(target);
+}
+
+void add_state_flags(CLI::App* cmd, LabArgs& a) {
+  add_choice(cmd, "--state-dtype", a.state_dtype, parse_state_dtype,
+             "The optimizer state's storage: f32, bf16 or q8 (8-bit blocks; docs/lowbit.md)");
+  add_choice(cmd, "--state-rounding", a.state_rounding, parse_rounding,
+             "How bf16 state rounds: nearest or stochastic (seeded by --seed)");
+  add_unsigned(cmd, "--state-min-size", a.state_min_size, std::numeric_limits<std::uint64_t>::max(),
+               "Tensors with fewer values keep f32 state");
+}
+
 void add_extras_flags(CLI::App* cmd, LabArgs& a) {
   add_word(cmd, "--schedule", a.schedule,
            "Learning-rate schedule, e.g. cosine:t_max=500 or warmup:steps=5+cosine:t_max=495 (docs/lab.md)");
@@ -707,6 +749,7 @@ void add_extras_flags(CLI::App* cmd, LabArgs& a) {
                   "A NaN or infinite gradient: error (stop, naming it), skip (the step), zero (those values) "
                   "or unchecked (no check: they reach the weights)")
       ->capture_default_str();
+  add_state_flags(cmd, a);
 }
 
 void add_model_flags(CLI::App* cmd, LabArgs& a) {
@@ -833,6 +876,8 @@ void run_lab(const LabArgs& in, lab::Parallel* parallel) {
   const auto overrides = overrides_of(a, convention);
   if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
   if (a.ema > 0 && a.swa) throw OptionError("--ema and --swa exclude each other");
+  if (a.state_rounding == "stochastic" && a.state_dtype != "bf16")
+    throw OptionError("--state-rounding stochastic applies to --state-dtype bf16 only, not " + a.state_dtype);
   if (!a.schedule.empty() && a.schedule_unit == "step" && parse_schedule(a.schedule).uses_metric)
     throw OptionError("--schedule '" + a.schedule +
                       "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");

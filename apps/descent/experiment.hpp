@@ -46,6 +46,9 @@ struct LabArgs {
   bool no_plots = false;
   bool quiet = false;
   std::string nonfinite = "error";  // error, skip or zero (Optimizer::set_nonfinite)
+  // The optimizer's state storage (descent::StateOptions, docs/lowbit.md).
+  std::string state_dtype = "f32", state_rounding = "nearest";
+  std::uint64_t state_min_size = 4096;
   // descent train only
   std::string init_file;
   std::string dump_params;

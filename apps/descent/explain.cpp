@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,7 +78,10 @@ void add_optimizer(CLI::App* explain, const OptimizerInfo& info) {
          "--grads", [args](const std::string& text) { args->grads = parse_real_list("--grads", text); },
          "The gradients g_1,g_2,... fed to the optimizer")
       ->required();
-  cmd->add_option("--w0", args->w0, "The starting weight w_1")->capture_default_str();
+  add_real(cmd, "--w0", args->w0, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+           "The starting weight w_1")
+      ->type_name("FLOAT")
+      ->default_str("1");
   cmd->add_option("--convention", args->convention, "seed (the tutorial), pytorch or keras")
       ->check(CLI::IsMember({"seed", "pytorch", "keras"}))
       ->capture_default_str();

@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "descent/detail/parse.hpp"
 #include "descent/error.hpp"
@@ -21,6 +23,17 @@ bool all_digits(std::string_view t) {
 }
 
 std::string shown(std::string_view text) { return text.empty() ? "''" : std::string(text); }
+
+// A decimal number too large or too small for a double: from_chars refuses both as "out of
+// range", which would otherwise read as "not a number"; strtod (same syntax once from_chars has
+// matched all of it) tells the two apart.
+const char* beyond_double(std::string_view text) {
+  double x = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (ec != std::errc::result_out_of_range || end != text.data() + text.size()) return nullptr;
+  return std::isinf(std::strtod(std::string(text).c_str(), nullptr)) ? "beyond a double's range (±1.8e308)"
+                                                                     : "closer to 0 than a double holds (4.9e-324)";
+}
 
 }  // namespace
 
@@ -50,7 +63,10 @@ std::uint64_t parse_unsigned(std::string_view flag, std::string_view text, std::
 
 double parse_real(std::string_view flag, std::string_view text, double lo, double hi, bool below_hi) {
   double x = 0;
-  if (!detail::parse_double(text, x)) throw OptionError(fmt::format("{} {}: not a number", flag, shown(text)));
+  if (!detail::parse_double(text, x)) {
+    if (const char* why = beyond_double(text)) throw OptionError(fmt::format("{} {}: {}", flag, text, why));
+    throw OptionError(fmt::format("{} {}: not a number", flag, shown(text)));
+  }
   if (!std::isfinite(x)) throw OptionError(fmt::format("{} {}: not a finite number", flag, text));
   constexpr double max = std::numeric_limits<double>::max();
   const std::string range = (lo == -max ? "(-inf" : "[" + format_number(lo)) + ", " +

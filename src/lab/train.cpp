@@ -196,7 +196,9 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   checked_extras(o);  // before a parallel start: every process refuses the same options
 
   const Parallel::MakeOptimizer make = [&o](std::vector<Param> params) {
-    return make_optimizer(o.optimizer, std::move(params), o.convention, o.overrides, o.no_decay);
+    auto opt = make_optimizer(o.optimizer, std::move(params), o.convention, o.overrides, o.no_decay);
+    for (std::size_t g = 0; g < opt->group_count(); ++g) opt->set_state_options(o.state, g);
+    return opt;
   };
   std::unique_ptr<Optimizer> own;
   Optimizer* optimizer = o.parallel ? &o.parallel->start(model.params(), make) : (own = make(model.params())).get();

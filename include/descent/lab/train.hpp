@@ -14,6 +14,7 @@
 #include "descent/lab/model.hpp"
 #include "descent/optimizer.hpp"
 #include "descent/options.hpp"
+#include "descent/state.hpp"
 
 namespace descent {
 class Checkpoint;
@@ -74,6 +75,7 @@ struct TrainOptions {
   std::vector<std::string> no_decay;  // parameter name patterns kept from weight decay
 
   NonFinite nonfinite = NonFinite::error;  // Optimizer::set_nonfinite
+  StateOptions state;                      // every group's state storage (docs/lowbit.md)
 
   // Checkpoints (docs/checkpoints.md). `resume`: continue the run a checkpoint of this loop
   // holds, from its epoch/batch cursor (`epochs` still counts from the run's start), to the
