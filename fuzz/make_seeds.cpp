@@ -36,6 +36,21 @@ int main(int argc, char** argv) {
     c.put_params("model/", params);
     write(std::string(name) + ".ckpt", c);
   }
+  {  // bfloat16 parameters with master weights: dtype code 3 and a "master" slot
+    std::vector<bf16> h(6, bf16(0.5f)), gh(6, bf16(0.25f)), c3(3, bf16(-1.0f)), gc(3, bf16(0.125f));
+    const std::vector<Param> halves{Param("h", std::span(h), std::span(gh), {2, 3}),
+                                    Param("c", std::span(c3), std::span(gc))};
+    auto opt = make_optimizer("adam", halves);
+    StateOptions o;
+    o.master_weights = true;
+    opt->set_state_options(o);
+    opt->step();
+    opt->step();
+    Checkpoint c;
+    c.put_optimizer(*opt);
+    c.put_params("model/", halves);
+    write("adam-bf16-params.ckpt", c);
+  }
   Checkpoint c;
   c.put_bytes("rng", {1, 2, 3, 4});
   c.put_text("run", "{\"epochs\": 3}");

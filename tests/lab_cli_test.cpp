@@ -199,4 +199,42 @@ TEST(LabCli, BadInputOneLineExitTwoNoOutputs) {
   }
 }
 
+// After --resume the weights come from the checkpoint: the header says so, not the initializer.
+TEST(LabCli, AResumedRunSaysWhereItsWeightsCameFrom) {
+  Scratch s;
+  const std::string ck = (s / "ck").string();
+  auto r = cli({"train", "--epochs", "2", "--save", ck, "--no-plots", "--out", (s / "a").string()}, s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("truncated_normal init"), std::string::npos) << r.out;
+  r = cli({"train", "--epochs", "3", "--resume", ck, "--no-plots", "--out", (s / "b").string()}, s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("resumed from " + ck), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("truncated_normal init"), std::string::npos) << r.out;
+}
+
+// --nonfinite skip with every gradient non-finite: no step is taken. The table shows the loss
+// as nan and the time per step as "-" (not -nan and inf), and summary.json has nulls there.
+TEST(LabCli, ARunWhoseEveryStepIsSkippedPrintsReadableNumbers) {
+  Scratch s;
+  std::string csv;
+  for (int i = 0; i < 10; ++i) csv += "1e300," + std::to_string(i % 3) + "," + std::to_string(i % 2) + "\n";
+  lab_test::write(s / "huge.csv", csv);
+  const auto r = cli({"train", "--dataset", (s / "huge.csv").string(), "--normalize", "none", "--nonfinite", "skip",
+                      "--epochs", "2", "--no-plots", "--out", (s / "out").string()},
+                     s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::size_t from = r.out.find("\nsgd ") + 1;
+  const std::string row = r.out.substr(from, r.out.find('\n', from) - from);  // the table's row
+  EXPECT_NE(row.find(" nan "), std::string::npos) << row;
+  EXPECT_EQ(row.back(), '-') << row;
+  EXPECT_EQ(r.out.find("-nan"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("inf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every step, so the weights never changed"), std::string::npos) << r.out;
+  const json run = json::parse(read(s / "out" / "summary.json"))["runs"][0];
+  EXPECT_EQ(run["steps"], 0);
+  EXPECT_EQ(run["skipped_steps"], 2);
+  EXPECT_TRUE(run["final_loss"].is_null());
+  EXPECT_TRUE(run["seconds_per_step"].is_null());
+}
+
 }  // namespace

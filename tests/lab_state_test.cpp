@@ -118,3 +118,50 @@ TEST(LabState, BadStateFlagsFailWithOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// A checkpoint whose flags are in the format before the settings table (grouped "--schedule
+// SPEC per UNIT", "--clip NORM PER_TENSOR VALUE", "--average ema DECAY[ swa]" lines, as main
+// wrote them with the state flags) resumes with its own settings to the same weights.
+TEST(LabState, ACheckpointOfTheGroupedFormatResumes) {
+  Scratch s;
+  const std::vector<std::string> run = {
+      "train",       "--optimizer", "adam",  "--hidden",   "8", "--state-dtype", "q8", "--state-min-size", "1",
+      "--clip-norm", "0.5",         "--swa", "--no-plots", "-q"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = run;
+    args.insert(args.end(), more.begin(), more.end());
+    return cli(args, s);
+  };
+  auto r = with({"--epochs", "4", "--out", (s / "whole").string(), "--dump-params", (s / "whole.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = with({"--epochs", "2", "--out", (s / "part").string(), "--save", (s / "ck").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  descent::Checkpoint c = descent::Checkpoint::load((s / "ck").string());
+  c.put_text("cli/config",
+             "--optimizer adam\n--dataset iris\n--test 0.2\n--label (not given)\n--normalize auto\n--batch-size 32\n"
+             "--seed 116\n--shuffle numpy\n--convention seed\n--loss mse\n--hidden 8\n--activation relu\n"
+             "--initializer truncated_normal\n--dtype f32\n--lr (not given)\n--beta (not given)\n--beta1 (not given)\n"
+             "--beta2 (not given)\n--eps (not given)\n--option-flags \n--schedule  per epoch\n--clip 0.5 0 0\n"
+             "--average ema 0 swa\n--no-decay \n--option \n--init \n--nonfinite error\n--state-dtype q8\n"
+             "--state-rounding nearest\n--state-min-size 1\n");
+  c.save((s / "old").string());
+  r = cli({"train", "--resume", (s / "old").string(), "--epochs", "4", "--out", (s / "resumed").string(), "--no-plots",
+           "-q", "--dump-params", (s / "resumed.json").string()},
+          s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read(s / "whole.json"), read(s / "resumed.json"));
+  const json config = json::parse(read(s / "resumed" / "summary.json"))["config"];
+  EXPECT_EQ(config["clip_norm"], 0.5);
+  EXPECT_EQ(config["swa"], true);
+  EXPECT_EQ(config["state_dtype"], "q8");
+  // An explicit flag that disagrees is still refused, naming both values.
+  r = cli({"train", "--resume", (s / "old").string(), "--epochs", "4", "--out", (s / "other").string(), "--no-plots",
+           "-q", "--clip-norm", "1"},
+          s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the run was started with '--clip-norm 0.5', not '--clip-norm 1'"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -5,15 +5,12 @@
 
 #include "commands.hpp"
 #include "experiment.hpp"
-#include "parse.hpp"
 
 namespace descent::cli {
 
 void add_compare(CLI::App& app) {
-  auto args = std::make_shared<LabArgs>();
-  args->command = "compare";
+  auto args = std::make_shared<LabArgs>(lab_defaults("compare"));
   CLI::App* cmd = app.add_subcommand("compare", "Train one model with several optimizers and compare their curves");
-  add_list(cmd, "--optimizers", args->optimizers, "Optimizers to compare (default: all five)");
   add_lab_flags(cmd, *args);
   cmd->callback([args] { run_lab(*args); });
 }

@@ -7,10 +7,12 @@
 //   auto r = descent::minimize<double>(objective, x, descent::from_registry("adam"), {.max_steps = 5000},
 //                                      {&path, &converged});
 //
-// The loop: f and ∇f at the start (step 0), then per step: the optimizer moves x by the
-// gradient, f and ∇f are evaluated at the new x, and every callback sees the result. A callback
-// stops the run by returning Flow::stop. Callbacks are plain objects (ensmallen's callbacks,
-// without the compile-time machinery): subclass Callback<T>, or wrap a lambda in StopWhen.
+// The loop: f and ∇f at the start (step 0), then per step: the hooks' before_step (the
+// gradient is ready), the optimizer moves x by the gradient, f and ∇f are evaluated at the new
+// x, and every hook's after_step sees the result. The hooks are descent's one hook model
+// (hooks.hpp): lab::train's and a loop of your own take the same ones (clipping, schedules, ...).
+// A Callback<T> is a hook that sees the point as a Progress<T>: subclass it, or wrap a lambda in
+// StopWhen; it stops the run by returning Flow::stop.
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "descent/error.hpp"
+#include "descent/hooks.hpp"
 #include "descent/optimizer.hpp"
 #include "descent/options.hpp"
 
@@ -104,18 +107,30 @@ struct Progress {
 
 enum class Flow { go_on, stop };
 
+// A hook (hooks.hpp) that sees the optimizer's first parameter as the point: in minimize, x.
 template <class T>
-class Callback {
+class Callback : public Hook {
  public:
-  virtual ~Callback() = default;
   // A short name, reported as the reason the run stopped.
-  virtual std::string name() const = 0;
+  std::string name() const override = 0;
   // Once, at the start point, before the first step.
   virtual void begin(const Progress<T>&) {}
   // After every step; Flow::stop ends the run after this step.
   virtual Flow after_step(const Progress<T>& p) = 0;
   // Once, at the final point, however the run ended (but not when it failed).
   virtual void end(const Progress<T>&) {}
+
+  void on_begin(HookContext& c) final { begin(progress(c)); }
+  void on_after_step(HookContext& c) final {
+    if (after_step(progress(c)) == Flow::stop) c.stop(name());
+  }
+  void on_end(HookContext& c) final { end(progress(c)); }
+
+ private:
+  static Progress<T> progress(const HookContext& c) {
+    const Param& x = c.optimizer().params().front();
+    return {c.step(), x.value<T>(), c.loss(), x.grad<T>(), c.seconds(), c.optimizer()};
+  }
 };
 
 struct MinimizeOptions {
@@ -142,10 +157,19 @@ class NonFiniteError : public Error {
 
 // Minimizes f from the start point in x; x holds the final point afterwards. Throws Error for a
 // non-finite start point or max_steps < 0, and NonFiniteError (naming the step and the point)
-// when f or ∇f is NaN or infinite.
+// when f or ∇f is NaN or infinite. The hooks (Callback<T>s among them) run in the order given;
+// one that skips a step (accumulation) is an Error: ∇f is evaluated whole at every step.
 template <class T>
 MinimizeResult minimize(const Objective<T>& f, std::span<T> x, const MakeOptimizer& make,
-                        const MinimizeOptions& options = {}, std::vector<Callback<T>*> callbacks = {});
+                        const MinimizeOptions& options = {}, std::vector<Hook*> hooks = {});
+
+// The same with a list of callbacks (or of any one kind of hook) kept in a vector of its own.
+template <class T, class H>
+requires std::derived_from<H, Hook> MinimizeResult minimize(const Objective<T>& f, std::span<T> x,
+                                                            const MakeOptimizer& make, const MinimizeOptions& options,
+                                                            const std::vector<H*>& hooks) {
+  return minimize<T>(f, x, make, options, std::vector<Hook*>(hooks.begin(), hooks.end()));
+}
 
 // ---- Built-in callbacks -------------------------------------------------------------------
 
@@ -295,9 +319,9 @@ class StopWhen final : public Callback<T> {
 };
 
 extern template MinimizeResult minimize<float>(const Objective<float>&, std::span<float>, const MakeOptimizer&,
-                                               const MinimizeOptions&, std::vector<Callback<float>*>);
+                                               const MinimizeOptions&, std::vector<Hook*>);
 extern template MinimizeResult minimize<double>(const Objective<double>&, std::span<double>, const MakeOptimizer&,
-                                                const MinimizeOptions&, std::vector<Callback<double>*>);
+                                                const MinimizeOptions&, std::vector<Hook*>);
 extern template struct Progress<float>;
 extern template struct Progress<double>;
 extern template class PrintProgress<float>;

@@ -226,8 +226,11 @@ class RuleOptimizer final : public Optimizer {
   // Low-bit slots of values [b, b + len) (b a multiple of 256, len ≤ 256) decoded into out; src[j]
   // then points at slot j's decoded values. For the per-tensor sums' read-only pass.
   void decode_block(std::size_t param, std::size_t b, std::size_t len, float (*out)[256], const float** src) const;
+  // w and grad: the float32 weights and gradients of [begin, end), from begin.
   void run_lowbit(std::size_t param, std::size_t begin, std::size_t end, const rules::Prelude<float>& prelude,
-                  const typename Rule::template Step<float>& k);
+                  const typename Rule::template Step<float>& k, float* w, const float* grad);
+  void run_bf16(std::size_t param, std::size_t begin, std::size_t end, const rules::Prelude<float>& prelude,
+                const typename Rule::template Step<float>& k);
 
   void prepare_tensors();
 

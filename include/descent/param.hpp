@@ -8,16 +8,20 @@
 #include <type_traits>
 #include <vector>
 
+#include "descent/bf16.hpp"
 #include "descent/error.hpp"
 
 namespace descent {
 
-enum class DType { f32, f64 };
+// bf16: parameters and gradients of bfloat16 values (descent::bf16), stepped in float32 and
+// rounded once (docs/lowbit.md, "bf16 parameters").
+enum class DType { f32, f64, bf16 };
 
 template <class T>
 constexpr DType dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "descent parameters are float or double");
-  return std::is_same_v<T, float> ? DType::f32 : DType::f64;
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, bf16>,
+                "descent parameters are float, double or descent::bf16");
+  return std::is_same_v<T, float> ? DType::f32 : std::is_same_v<T, double> ? DType::f64 : DType::bf16;
 }
 
 const char* to_string(DType d);

@@ -30,14 +30,19 @@ enum class Rounding : std::uint8_t {
 Rounding parse_rounding(std::string_view s);  // "nearest", "stochastic"; throws OptionError
 const char* to_string(Rounding r);
 
-// A group's state storage. Low-bit state applies to float32 parameters of at least min_size
-// values; smaller tensors and float64 parameters keep full-precision state (as bitsandbytes
-// does: a small tensor's state is a negligible share of the memory, and its updates matter).
+// A group's state storage. Low-bit state applies to float32 and bfloat16 parameters of at least
+// min_size values; smaller tensors and float64 parameters keep full-precision state (as
+// bitsandbytes does: a small tensor's state is a negligible share of the memory, and its updates
+// matter). The state of a bfloat16 parameter is float32 unless dtype says otherwise.
 struct StateOptions {
   StateDType dtype = StateDType::f32;
-  Rounding rounding = Rounding::nearest;  // bf16 only
+  Rounding rounding = Rounding::nearest;  // bf16 state, and bfloat16 parameters without master weights
   std::uint64_t seed = 0;                 // stochastic rounding's random stream
   std::uint64_t min_size = 4096;
+  // bfloat16 parameters only: the optimizer keeps a float32 copy of the weights (slot "master",
+  // whatever the size) and steps it; the bf16 parameter is the master rounded to nearest after
+  // each step. Checkpoints store the copy (format 2: a slot of its own, so older files read).
+  bool master_weights = false;
 
   bool operator==(const StateOptions&) const = default;
 };
@@ -47,6 +52,9 @@ StateDType slot_dtype(const StateOptions& o, DType param, std::size_t size);
 // Bytes of one slot of `size` values stored as `d` (q8: the codes, then one float32 per block).
 std::size_t slot_bytes(StateDType d, DType param, std::size_t size);
 
+// The name of the master weights' slot in state() and OptimizerState (never a rule's slot name).
+inline constexpr std::string_view master_slot = "master";
+
 struct OptimizerState {
   struct Group {
     std::int64_t t = 0;                                   // the group's step counter
@@ -55,8 +63,8 @@ struct OptimizerState {
   };
   struct Slot {
     std::string name;  // "m", "v", ...
-    // f32: size() values of the parameter's dtype; bf16: size() uint16; q8: size() codes, then
-    // ceil(size()/256) float32 scales. Native byte order.
+    // f32: size() values of the parameter's dtype (float32 for bfloat16 parameters); bf16: size()
+    // uint16; q8: size() codes, then ceil(size()/256) float32 scales. Native byte order.
     std::vector<unsigned char> bytes;
     StateDType dtype = StateDType::f32;
   };
@@ -65,7 +73,7 @@ struct OptimizerState {
     std::size_t group = 0;
     DType dtype = DType::f64;
     Shape shape;
-    std::vector<Slot> slots;  // exactly the slots the group keeps
+    std::vector<Slot> slots;  // exactly the slots the group keeps, then "master" (master_weights)
   };
 
   std::string optimizer;           // Optimizer::name(): the rule ("sgd" for SGD and SGDM)

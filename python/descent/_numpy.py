@@ -54,6 +54,36 @@ def option_text(rule: str, name: str, value: Any) -> str:
     raise TypeError(f"{rule}: option {name} = {value!r} is not a number or a bool")
 
 
+# How a group stores its state (docs/lowbit.md): keyword arguments, per constructor or group,
+# and the library's StateOptions field each sets.
+STATE_KEYS = {"state_dtype": "dtype", "state_rounding": "rounding", "state_seed": "seed",
+              "state_min_size": "min_size"}
+STATE_DEFAULTS = {"state_dtype": "f32", "state_rounding": "nearest", "state_seed": 0, "state_min_size": 4096}
+
+
+def state_core(where: str, state: dict) -> dict:
+    """state_dtype=..., ... as the library's StateOptions (a dict by its field names), each
+    value checked here so that the message names the argument; the library checks them together
+    (stochastic rounding is for bf16 only)."""
+    out = {}
+    for key, value in state.items():
+        if key in ("state_dtype", "state_rounding"):
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"{where}: {key} = {value!r} is not a non-empty string")
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**64:
+                raise ValueError(f"{where}: {key} = {value!r} is not a whole number in [0, 2^64)")
+            value = int(value)
+        out[STATE_KEYS[key]] = value
+    return out
+
+
+def split_state(options: dict) -> tuple[dict, dict]:
+    """(the optimizer's options, the state_* arguments) of a keyword dict."""
+    return ({k: v for k, v in options.items() if k not in STATE_KEYS},
+            {k: v for k, v in options.items() if k in STATE_KEYS})
+
+
 def _groups(params: Any) -> list[tuple[list, dict]]:
     params = list(params)
     if not params:
@@ -85,6 +115,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable, *, convention: str = "pytorch", no_decay: Iterable[str] = (),
                  threads: int | None = None, nonfinite: str | None = None, **options: Any):
+        options, state = split_state(options)
         groups = _groups(params)
         no_decay = list(no_decay)
         if no_decay and len(groups) > 1:
@@ -96,8 +127,11 @@ class Optimizer:
         for ps in built[1:]:
             self._core.add_group(ps, 0)
         for g, (_, opts) in enumerate(groups):  # each group's own options, after every group exists
+            opts, own_state = split_state(opts)
             for k, v in opts.items():
                 self._core.set_option(k, option_text(self.name, k, v), g)
+            if state or own_state:
+                self._core.set_state_options(state_core(f"{self.name} group {g}", {**state, **own_state}), g)
         if threads is not None:
             self.threads = threads
         if nonfinite is not None:
@@ -139,6 +173,33 @@ class Optimizer:
         for k, v in options.items():
             self._core.set_option(k, option_text(self.name, k, v), group)
 
+    # How the state is stored (docs/lowbit.md)
+    def set_state_options(self, group: int = 0, **state: Any) -> None:
+        """Sets how a group stores its state: state_dtype ("f32", "bf16", "q8"), state_rounding
+        ("nearest", "stochastic": bf16 only), state_seed, state_min_size (tensors with fewer values
+        keep f32 state; 4096 by default). Arguments not given keep their value; the state kept so
+        far is re-encoded."""
+        unknown = [k for k in state if k not in STATE_KEYS]
+        if unknown:
+            raise TypeError(f"{self.name}: set_state_options() takes {', '.join(STATE_KEYS)}, not {unknown[0]}")
+        self._core.set_state_options(state_core(f"{self.name} group {group}", {**self.state_options(group), **state}),
+                                     group)
+
+    def state_options(self, group: int = 0) -> dict[str, Any]:
+        """How a group stores its state: {"state_dtype": ..., "state_rounding": ..., ...}."""
+        core = self._core.state_options(group)
+        return {k: core[f] for k, f in STATE_KEYS.items()}
+
+    def state_dtype(self, param: int | str) -> str:
+        """How a parameter's state is stored: its group's state_dtype, or "f32" for a float64
+        parameter or one with fewer than state_min_size values."""
+        return self._core.state_dtype(self._index(param))
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes of every state slot of every parameter as stored (q8: codes and scales)."""
+        return self._core.state_bytes()
+
     # Parameters and state
     @property
     def param_names(self) -> list[str]:
@@ -155,7 +216,8 @@ class Optimizer:
         return param
 
     def state(self, param: int | str) -> dict[str, np.ndarray]:
-        """A copy of every state slot the parameter's group keeps ("m", "v", ...), in its shape."""
+        """A copy of every state slot the parameter's group keeps ("m", "v", ...), in its shape;
+        low-bit state decoded to float32 (the values the next step reads)."""
         i = self._index(param)
         out = {}
         for slot in self._core.slot_names():
@@ -165,7 +227,9 @@ class Optimizer:
         return out
 
     def state_dict(self) -> dict:
-        """The whole state by name (options, t, slots): export, and load_state_dict's input."""
+        """The whole state by name (options, t, each group's state options, slots): export, and
+        load_state_dict's input. Slots as stored, exactly: f32 state an array of the parameter's
+        dtype, bf16 its uint16 bits, q8 {"codes": uint8, "scales": float32 per block of 256}."""
         return self._core.export_state()
 
     def load_state_dict(self, state: dict) -> None:

@@ -13,9 +13,11 @@ import re
 from collections import defaultdict
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from . import _core, _registry
+from ._numpy import STATE_DEFAULTS, STATE_KEYS, state_core
 
 _TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 _FLOATS = {torch.float32: _core.DType.f32, torch.float64: _core.DType.f64}
@@ -159,9 +161,13 @@ class _Descent(torch.optim.Optimizer):
             t = s["groups"][0]["t"]
             if t == 0 and not self._state_at_init:
                 continue  # torch.optim: no state before a parameter's first step
-            for info in s["params"]:
+            for k, info in enumerate(s["params"]):
                 i = int(info["name"])
-                entry = self._entry(t, info["slots"], self.param_groups[c.group], self._params[i])
+                stored = c.core.state_dtype(k)
+                slots = info["slots"] if stored == "f32" else {n: c.core.state(k, n) for n in info["slots"]}
+                entry = self._entry(t, slots, self.param_groups[c.group], self._params[i])
+                if entry is not None and stored != "f32":
+                    entry["lowbit"] = self._lowbit_entry(stored, t, info["slots"], self._params[i])
                 if entry is not None:
                     rows[i] = entry
         out = defaultdict(dict)
@@ -179,6 +185,53 @@ class _Descent(torch.optim.Optimizer):
         self._extra_state(entry, group, t, p)
         return entry
 
+    def _lowbit_entry(self, stored: str, t: int, slots: dict, p: torch.Tensor) -> dict:
+        """Low-bit state exactly as stored, beside the decoded tensors torch's format shows: what
+        load_state_dict takes back bit for bit. Tensors (torch.load(weights_only=True) reads
+        them); torch's load casts them to the parameter's dtype, which keeps their integers. No
+        strings: torch 1.13's load_state_dict rebuilds any iterable, a str into another text. The
+        keys say the form: q8 {"codes", "scales"}, bf16 {"bits"}."""
+        # The step count, which stochastic rounding's random stream is keyed by: torch keeps none
+        # for SGD and Lion. "step" is the key torch's load does not cast.
+        out: dict[str, Any] = {"step": torch.tensor(t, dtype=torch.int64)}
+        for key, slot in self._slots.items():
+            if slot not in slots:
+                continue
+            if stored == "q8":
+                out[key] = {"codes": torch.from_numpy(slots[slot]["codes"]).reshape(p.shape),
+                            "scales": torch.from_numpy(slots[slot]["scales"])}
+            else:  # bf16's 16 bits (torch 1.13 has no uint16)
+                out[key] = {"bits": torch.from_numpy(slots[slot].view(np.int16)).reshape(p.shape)}
+        return out
+
+    def _stored_slot(self, entry: dict, key: str, i: int) -> tuple[str, Any] | None:
+        """Slot `key` of a state entry's "lowbit" part as import_state takes it, or None."""
+        lowbit = entry.get("lowbit")
+        if not isinstance(lowbit, dict) or not isinstance(lowbit.get(key), dict):
+            return None
+        where = f"{self._name()}: state 'lowbit' '{key}' of parameter {i}"
+
+        def integers(t: Any, lo: int, hi: int, dtype: Any) -> np.ndarray:
+            if not torch.is_tensor(t):
+                raise ValueError(f"{where} is not a tensor")
+            t = t.detach().cpu().reshape(-1)
+            if t.is_floating_point():
+                if not bool(torch.all((t == torch.round(t)) & (t >= lo) & (t <= hi))):
+                    raise ValueError(f"{where} holds values that are not whole numbers in [{lo}, {hi}]")
+                t = t.to(torch.int64)
+            return t.to(torch.int64).numpy().astype(dtype)
+
+        part = lowbit[key]
+        if set(part) == {"codes", "scales"}:
+            scales = part["scales"]
+            if not torch.is_tensor(scales):
+                raise ValueError(f"{where}: scales are not a tensor")
+            return "q8", {"codes": integers(part["codes"], 0, 255, np.uint8),
+                          "scales": scales.detach().cpu().to(torch.float32).contiguous().reshape(-1).numpy()}
+        if set(part) == {"bits"}:
+            return "bf16", integers(part["bits"], -2**15, 2**15 - 1, np.int16).view(np.uint16)
+        raise ValueError(f"{where} is not q8 codes and scales or bf16 bits")
+
     def _import(self, mirror: dict) -> None:
         """The torch-format state into new cohorts, one per group and step count; every one is
         built and checked (import_state) before any replaces the current ones."""
@@ -191,10 +244,15 @@ class _Descent(torch.optim.Optimizer):
                 cohorts.append(self._new_cohort(gi, members, t, self._slot_from(mirror, gi, t)))
         self._cohorts = cohorts
         self._mirror_dirty = False
+        self._mirror_stale = True  # shown from the cores from here: low-bit state as it was encoded
 
     def _slot_from(self, mirror: dict, gi: int, t: int) -> Callable[[int, str], Any]:
-        """Slot `slot` of parameter i from a torch-format state, checked, as descent imports it."""
+        """Slot `slot` of parameter i from a torch-format state, checked: (its values as descent
+        imports them, its low-bit form (dtype, bytes) if the state has one, else None)."""
         def slot_of(i: int, slot: str):
+            return values_of(i, slot), self._stored_slot(mirror.get(self._params[i]) or {}, self._torch_key(slot), i)
+
+        def values_of(i: int, slot: str):
             p = self._params[i]
             entry = mirror.get(p) or {}
             torch_key = self._torch_key(slot)
@@ -213,9 +271,13 @@ class _Descent(torch.optim.Optimizer):
     def _step_of(self, entry: dict, group: int) -> int:
         if not entry:
             return 0
-        if not self._has_step:  # SGD: a momentum buffer means at least one step was taken
+        lowbit = entry.get("lowbit")
+        if not self._has_step and isinstance(lowbit, dict) and "step" in lowbit:
+            step = lowbit["step"]  # SGD and Lion over low-bit state: the count _lowbit_entry kept
+        elif not self._has_step:  # SGD: a momentum buffer means at least one step was taken
             return 1 if any(entry.get(k) is not None for k in self._slots) else 0
-        step = entry.get("step")
+        else:
+            step = entry.get("step")
         if step is None:
             raise ValueError(f"{self._name()}: a parameter's state in group {group} has no 'step'")
         value = float(step.item() if torch.is_tensor(step) else step)
@@ -279,14 +341,33 @@ class _Descent(torch.optim.Optimizer):
         self._apply_to(c)
         if t == 0 and not self._state_at_init:
             return c
+        slots = [{s: slot_of(i, s) for s in core.kept_slots(k)} for k, i in enumerate(members)]
+        stored = [core.state_dtype(k) for k in range(len(members))]
+        state = core.state_options(0)
+        # Low-bit state loads as stored when every such slot comes with its bytes, and they decode
+        # to the values given (a caller may have changed the tensors of `state`); otherwise the
+        # values are encoded again, as set_state_options does.
+        exact = all(stored[k] == "f32" or (pair[1] is not None and pair[1][0] == stored[k])
+                    for k in range(len(members)) for pair in slots[k].values())
+        if exact:
+            self._load(core, members, t, state, [{s: v if d == "f32" else f[1] for s, (v, f) in ks.items()}
+                                                 for ks, d in zip(slots, stored)])
+            exact = all(d == "f32" or v is None or np.array_equal(core.state(k, s).reshape(-1), np.ravel(v))
+                        for k, (ks, d) in enumerate(zip(slots, stored)) for s, (v, _) in ks.items())
+        if not exact:
+            self._load(core, members, t, {**state, "dtype": "f32", "rounding": "nearest"},
+                       [{s: v for s, (v, _) in ks.items()} for ks in slots])
+            core.set_state_options(state, 0)
+        return c
+
+    def _load(self, core: "_core.Optimizer", members: list[int], t: int, state: dict, slots: list[dict]) -> None:
         params = []
         for k, i in enumerate(members):
             p = self._params[i]
             params.append({"name": str(i), "group": 0, "dtype": "float32" if p.dtype == torch.float32 else "float64",
-                           "shape": self._shape(p), "slots": {s: slot_of(i, s) for s in core.kept_slots(k)}})
+                           "shape": self._shape(p), "slots": slots[k]})
         core.import_state({"optimizer": core.name, "skipped_steps": 0, "params": params,
-                           "groups": [{"t": t, "options": dict(core.options(0))}]})
-        return c
+                           "groups": [{"t": t, "options": dict(core.options(0)), "state": state}]})
 
     def _sync_structure(self) -> None:
         """Groups added since (add_param_group) join as a cohort each; a group's parameters stay."""
@@ -330,6 +411,14 @@ class _Descent(torch.optim.Optimizer):
                 why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
                 raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {c.group}) {why}") from None
             c.applied[name] = value
+        group = self.param_groups[c.group]
+        state = {k: group.get(k, self.defaults.get(k, v)) for k, v in STATE_DEFAULTS.items()}
+        if c.applied.get("state_options") != state:
+            try:
+                c.core.set_state_options(state_core(f"{self._name()}: group {c.group}", state), 0)
+            except _core.OptionError as e:
+                raise ValueError(f"{self._name()}: group {c.group}: {e}") from None
+            c.applied["state_options"] = state
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
@@ -356,7 +445,11 @@ class _Descent(torch.optim.Optimizer):
             if all(has) or not any(has):
                 out.append(c)
                 continue
-            slots = {int(q["name"]): q["slots"] for q in c.core.export_state()["params"]}
+            slots = {}
+            for k, q in enumerate(c.core.export_state()["params"]):
+                d = c.core.state_dtype(k)
+                slots[int(q["name"])] = {s: (c.core.state(k, s), None if d == "f32" else (d, form))
+                                         for s, form in q["slots"].items()}
             t = c.core.t(0)
             for part in ([i for i, h in zip(c.members, has) if h], [i for i, h in zip(c.members, has) if not h]):
                 out.append(self._new_cohort(c.group, part, t, lambda i, s: slots[i][s]))
@@ -426,6 +519,8 @@ def _derive(cls: str, info: dict, args: str, renames: dict, slots: dict) -> tupl
             values = tuple(options[n]["defaults"]["pytorch"] for n in names)
             default = values if len(names) > 1 else values[0]
         params.append(inspect.Parameter(arg, kind, default=default))
+    for arg, default in STATE_DEFAULTS.items():  # descent's own: how the state is stored (docs/lowbit.md)
+        params.append(inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY, default=default))
     registry_slots = [s["name"] for s in info["slots"]]
     for key, slot in slots.items():
         if slot not in registry_slots:

@@ -9,6 +9,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -70,14 +71,91 @@ std::string number_text(double x) {  // the shortest text that reads back as x e
   return std::string(buf, end);
 }
 
-// A fresh NumPy array holding a copy of `bytes` (n values of dtype d) in `shape`.
-nb::object numpy_copy(DType d, const void* bytes, std::size_t n, const descent::Shape& shape) {
-  const std::size_t width = d == DType::f32 ? sizeof(float) : sizeof(double);
+// A fresh NumPy array holding a copy of `bytes`: n values of `width` bytes and NumPy dtype `dt`.
+nb::object numpy_bytes(nb::dlpack::dtype dt, std::size_t width, const void* bytes, std::size_t n,
+                       const descent::Shape& shape) {
   auto* data = new unsigned char[std::max<std::size_t>(n * width, 1)];
   std::memcpy(data, bytes, n * width);
   nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<unsigned char*>(p); });
-  const auto dt = d == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
   return nb::cast(nb::ndarray<nb::numpy>(data, shape.size(), shape.data(), owner, nullptr, dt));
+}
+
+// The same for n values of dtype d.
+nb::object numpy_copy(DType d, const void* bytes, std::size_t n, const descent::Shape& shape) {
+  return d == DType::f32 ? numpy_bytes(nb::dtype<float>(), sizeof(float), bytes, n, shape)
+                         : numpy_bytes(nb::dtype<double>(), sizeof(double), bytes, n, shape);
+}
+
+// A group's StateOptions as a dict, and back (an absent key keeps the default: a state_dict
+// written before low-bit state had none, and meant f32).
+nb::dict state_options_dict(const descent::StateOptions& o) {
+  return dict_of({{"dtype", nb::cast(std::string(descent::to_string(o.dtype)))},
+                  {"rounding", nb::cast(std::string(descent::to_string(o.rounding)))},
+                  {"seed", nb::cast(o.seed)},
+                  {"min_size", nb::cast(o.min_size)}});
+}
+
+descent::StateOptions state_options_of(nb::handle d) {
+  descent::StateOptions o;
+  nb::dict dict = nb::cast<nb::dict>(d);
+  if (dict.contains("dtype")) o.dtype = descent::parse_state_dtype(nb::cast<std::string>(dict["dtype"]));
+  if (dict.contains("rounding")) o.rounding = descent::parse_rounding(nb::cast<std::string>(dict["rounding"]));
+  if (dict.contains("seed")) o.seed = nb::cast<std::uint64_t>(dict["seed"]);
+  if (dict.contains("min_size")) o.min_size = nb::cast<std::uint64_t>(dict["min_size"]);
+  return o;
+}
+
+// One slot as Python holds it: f32, an array of the parameter's dtype in its shape; bf16, the
+// uint16 bits in its shape; q8, {"codes": uint8 in its shape, "scales": float32, one per block}.
+// The bytes exactly: loading them back resumes bit for bit.
+nb::object slot_object(const descent::OptimizerState::Param& p, const descent::OptimizerState::Slot& slot) {
+  std::size_t n = 1;
+  for (std::size_t e : p.shape) n *= e;
+  switch (slot.dtype) {
+    case descent::StateDType::bf16:
+      return numpy_bytes(nb::dtype<std::uint16_t>(), 2, slot.bytes.data(), n, p.shape);
+    case descent::StateDType::q8: {
+      const descent::Shape blocks{(slot.bytes.size() - n) / sizeof(float)};
+      return dict_of({{"codes", numpy_bytes(nb::dtype<std::uint8_t>(), 1, slot.bytes.data(), n, p.shape)},
+                      {"scales", numpy_bytes(nb::dtype<float>(), 4, slot.bytes.data() + n, blocks[0], blocks)}});
+    }
+    default:
+      return numpy_copy(p.dtype, slot.bytes.data(), n, p.shape);
+  }
+}
+
+using ReadOnly = nb::ndarray<nb::device::cpu, nb::c_contig, nb::ro>;
+
+void append_bytes(std::vector<unsigned char>& out, const ReadOnly& a, nb::dlpack::dtype want, const std::string& where,
+                  const char* what) {
+  if (a.dtype() != want) throw nb::type_error((where + ": " + what).c_str());
+  const auto* bytes = static_cast<const unsigned char*>(a.data());
+  out.insert(out.end(), bytes, bytes + a.nbytes());
+}
+
+descent::OptimizerState::Slot slot_of(const descent::OptimizerState::Param& p, const std::string& name, nb::handle v) {
+  descent::OptimizerState::Slot slot{name, {}, descent::StateDType::f32};
+  const std::string where = "state of parameter '" + p.name + "', slot '" + name + "'";
+  if (nb::isinstance<nb::dict>(v)) {
+    slot.dtype = descent::StateDType::q8;
+    nb::dict d = nb::cast<nb::dict>(v);
+    if (!d.contains("codes") || !d.contains("scales"))
+      throw nb::type_error((where + ": q8 state is a dict of 'codes' and 'scales'").c_str());
+    append_bytes(slot.bytes, nb::cast<ReadOnly>(d["codes"]), nb::dtype<std::uint8_t>(), where, "codes are not uint8");
+    append_bytes(slot.bytes, nb::cast<ReadOnly>(d["scales"]), nb::dtype<float>(), where, "scales are not float32");
+    return slot;
+  }
+  auto a = nb::cast<ReadOnly>(v);
+  if (a.dtype() == nb::dtype<std::uint16_t>()) {
+    slot.dtype = descent::StateDType::bf16;
+    append_bytes(slot.bytes, a, a.dtype(), where, "");
+    return slot;
+  }
+  const auto want = p.dtype == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
+  append_bytes(
+      slot.bytes, a, want, where,
+      ("dtype is not " + std::string(descent::to_string(p.dtype)) + " (or uint16 bits of bf16 state)").c_str());
+  return slot;
 }
 
 // The Python side's handle: the optimizer and the views it steps.
@@ -111,13 +189,11 @@ class PyOptimizer {
     for (const auto& g : s.groups) {
       nb::dict options;
       for (const auto& [k, v] : g.options) options[k.c_str()] = v;
-      groups.append(dict_of({{"t", nb::cast(g.t)}, {"options", options}}));
+      groups.append(dict_of({{"t", nb::cast(g.t)}, {"options", options}, {"state", state_options_dict(g.state)}}));
     }
     for (const auto& p : s.params) {
       nb::dict slots;
-      const std::size_t width = p.dtype == DType::f32 ? sizeof(float) : sizeof(double);
-      for (const auto& slot : p.slots)
-        slots[slot.name.c_str()] = numpy_copy(p.dtype, slot.bytes.data(), slot.bytes.size() / width, p.shape);
+      for (const auto& slot : p.slots) slots[slot.name.c_str()] = slot_object(p, slot);
       params.append(dict_of({{"name", nb::cast(p.name)},
                              {"group", nb::cast(p.group)},
                              {"dtype", nb::cast(descent::to_string(p.dtype))},
@@ -130,7 +206,7 @@ class PyOptimizer {
                     {"params", params}});
   }
 
-  // The inverse of export_state. Slots are C-ordered CPU arrays of the parameter's dtype;
+  // The inverse of export_state (slots in slot_object's forms; a group without "state" is f32);
   // import_state checks everything before it changes anything.
   void import_state(nb::dict d) {
     descent::OptimizerState s;
@@ -141,6 +217,7 @@ class PyOptimizer {
       out.t = nb::cast<std::int64_t>(g["t"]);
       for (auto [k, v] : nb::cast<nb::dict>(g["options"]))
         out.options.emplace_back(nb::cast<std::string>(k), nb::cast<double>(v));
+      if (nb::cast<nb::dict>(g).contains("state")) out.state = state_options_of(g["state"]);
     }
     for (nb::handle p : nb::cast<nb::list>(d["params"])) {
       auto& out = s.params.emplace_back();
@@ -148,17 +225,7 @@ class PyOptimizer {
       out.group = nb::cast<std::size_t>(p["group"]);
       out.dtype = nb::cast<std::string>(p["dtype"]) == "float32" ? DType::f32 : DType::f64;
       out.shape = nb::cast<descent::Shape>(p["shape"]);
-      for (auto [k, v] : nb::cast<nb::dict>(p["slots"])) {
-        auto a = nb::cast<nb::ndarray<nb::device::cpu, nb::c_contig, nb::ro>>(v);
-        const std::string slot = nb::cast<std::string>(k);
-        const auto want = out.dtype == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
-        if (a.dtype() != want)
-          throw nb::type_error(("state of parameter '" + out.name + "', slot '" + slot + "': dtype is not " +
-                                descent::to_string(out.dtype))
-                                   .c_str());
-        const auto* bytes = static_cast<const unsigned char*>(a.data());
-        out.slots.push_back({slot, std::vector<unsigned char>(bytes, bytes + a.nbytes())});
-      }
+      for (auto [k, v] : nb::cast<nb::dict>(p["slots"])) out.slots.push_back(slot_of(out, nb::cast<std::string>(k), v));
     }
     opt_->import_state(s);
   }
@@ -178,9 +245,9 @@ nb::list option_values(descent::Optimizer& o, std::size_t group) {
 // descent::explain's table as columns: NumPy arrays t, g, m, v (where the optimizer keeps
 // them), eta, w, then the other slots by name; the run's options, w0 and diverged_at beside.
 nb::dict explain_dict(const std::string& optimizer, const std::string& convention, const descent::Overrides& overrides,
-                      const std::vector<double>& grads, double w0) {
+                      const std::vector<double>& grads, double w0, nb::dict state) {
   const descent::ExplainTable table =
-      descent::explain(optimizer, descent::parse_convention(convention), overrides, grads, w0);
+      descent::explain(optimizer, descent::parse_convention(convention), overrides, grads, w0, state_options_of(state));
   const std::size_t n = table.rows.size();
   const descent::Shape shape{n};
   auto column = [&](auto value_of) {
@@ -198,6 +265,15 @@ nb::dict explain_dict(const std::string& optimizer, const std::string& conventio
   columns["w"] = column([](const Row& r) { return r.w; });
   for (std::size_t j = 0; j < table.extra_names.size(); ++j)
     columns[table.extra_names[j].c_str()] = column([j](const Row& r) { return r.extra[j]; });
+  // Low-bit state: each slot in a float32-state run, its stored form (as `descent explain --format csv`)
+  const bool q8 = table.state.dtype == descent::StateDType::q8;
+  for (std::size_t k = 0; k < table.stored_names.size(); ++k) {
+    const std::string& name = table.stored_names[k];
+    columns[(name + "_f32").c_str()] = column([k](const Row& r) { return r.stored[k].f32; });
+    columns[(name + (q8 ? "_code" : "_bits")).c_str()] = column([k](const Row& r) { return double(r.stored[k].code); });
+    if (q8) columns[(name + "_scale").c_str()] = column([k](const Row& r) { return r.stored[k].scale; });
+  }
+  if (!table.stored_names.empty()) columns["w_f32"] = column([](const Row& r) { return r.w_f32; });
   nb::dict options;
   for (const auto& v : table.options)
     options[std::string(v.name).c_str()] =
@@ -207,6 +283,7 @@ nb::dict explain_dict(const std::string& optimizer, const std::string& conventio
                   {"options", options},
                   {"w0", nb::cast(table.w0)},
                   {"diverged_at", nb::cast(table.diverged_at)},
+                  {"state", state_options_dict(table.state)},
                   {"columns", columns}});
 }
 
@@ -239,7 +316,8 @@ NB_MODULE(_core, m) {
 
   // The whole registry (options, ranges, each convention's defaults, slots): descent::registry_json().
   m.def("registry_json", [] { return descent::registry_json(); });
-  m.def("explain", &explain_dict, "optimizer"_a, "convention"_a, "overrides"_a, "grads"_a, "w0"_a);
+  m.def("explain", &explain_dict, "optimizer"_a, "convention"_a, "overrides"_a, "grads"_a, "w0"_a,
+        "state"_a = nb::dict());
 
   nb::class_<PyOptimizer>(m, "Optimizer")
       .def(nb::init<const std::string&, std::vector<Param>, const std::string&,
@@ -289,6 +367,18 @@ NB_MODULE(_core, m) {
                if (o.get().state(i, s)) out.emplace_back(s);
              return out;
            })
+      .def(
+          "set_state_options",
+          [](PyOptimizer& o, nb::dict options, std::size_t g) {
+            o.get().set_state_options(state_options_of(options), g);
+          },
+          "options"_a, "group"_a = 0)
+      .def(
+          "state_options", [](PyOptimizer& o, std::size_t g) { return state_options_dict(o.get().state_options(g)); },
+          "group"_a = 0)
+      .def("state_dtype",
+           [](PyOptimizer& o, std::size_t i) { return std::string(descent::to_string(o.get().state_dtype(i))); })
+      .def("state_bytes", [](PyOptimizer& o) { return o.get().state_bytes(); })
       .def("rebind", &PyOptimizer::rebind)
       .def("export_state", &PyOptimizer::export_state)
       .def("import_state", &PyOptimizer::import_state)

@@ -3,8 +3,10 @@ defaults and torch.optim's own, every registry optimizer is reachable, a rename 
 import copy
 import inspect
 
+import numpy as np
 import pytest
 
+import descent
 from test_registry import ROWS, defaults
 
 torch = pytest.importorskip("torch")
@@ -12,6 +14,8 @@ import descent.torch as dt  # noqa: E402
 
 
 CLASSES = [getattr(dt, n) for n in dt.__all__]
+# What a NumPy optimizer built without state options reports: the library's defaults.
+STATE_OPTIONS = descent.SGD([("w", np.zeros(1), np.zeros(1))]).state_options()
 
 
 def core_options(opt):
@@ -27,9 +31,13 @@ def test_each_torch_class_defaults_to_its_registry_rows_pytorch_defaults(cls):
         default = sig[arg].default if index is None else sig[arg].default[index]
         assert default == defaults(row["name"])[option], f"{cls.__name__}({arg}=...) vs the registry's {option}"
         mapped.add(arg)
-    assert mapped | {"foreach", "fused", "capturable", "differentiable"} >= set(sig) - {"self", "params"}
+    # descent's own keyword-only arguments, how the state is stored: the library's StateOptions defaults
+    state = {"state_dtype", "state_rounding", "state_seed", "state_min_size"}
+    assert all(sig[k].kind is inspect.Parameter.KEYWORD_ONLY for k in state)
     opt = cls([torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))])
+    assert {k: sig[k].default for k in state} == STATE_OPTIONS
     assert core_options(opt) == defaults(row["name"])  # every option, the unmapped ones too
+    assert mapped | {"foreach", "fused", "capturable", "differentiable"} | state >= set(sig) - {"self", "params"}
 
 
 @pytest.mark.parametrize("cls", [c for c in CLASSES if hasattr(torch.optim, c.__name__)], ids=lambda c: c.__name__)

@@ -29,11 +29,19 @@ namespace {
 
 // Index of the first inf or NaN in x[0, n), or n. Blocks are tested with integer operations on
 // the exponent bits (all ones means inf or NaN), which vectorize; only a bad block is rescanned.
+// bf16 is read as its bits, and the exponent test is the whole test.
+bool finite(float x) { return std::isfinite(x); }
+bool finite(double x) { return std::isfinite(x); }
+bool finite(bf16 x) { return (x.bits & 0x7f80u) != 0x7f80u; }
+
 template <class T>
 std::size_t first_nonfinite(const T* x, std::size_t n) {
   return detail::at_kernel_level([&] {
-    using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-    constexpr U exponent = std::is_same_v<T, float> ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t,
+                                 std::conditional_t<std::is_same_v<T, bf16>, std::uint16_t, std::uint64_t>>;
+    constexpr U exponent = std::is_same_v<T, float>  ? U(0x7f800000u)
+                           : std::is_same_v<T, bf16> ? U(0x7f80u)
+                                                     : U(0x7ff0000000000000ull);
     constexpr std::size_t block = 2048;
     for (std::size_t b = 0; b < n; b += block) {
       const std::size_t e = std::min(n, b + block);
@@ -45,7 +53,7 @@ std::size_t first_nonfinite(const T* x, std::size_t n) {
       }
       if (any)
         for (std::size_t i = b; i < e; ++i)
-          if (!std::isfinite(x[i])) return i;
+          if (!finite(x[i])) return i;
     }
     return n;
   });
@@ -53,6 +61,7 @@ std::size_t first_nonfinite(const T* x, std::size_t n) {
 
 std::size_t first_nonfinite(const Param& p, std::size_t begin, std::size_t end) {
   if (p.dtype() == DType::f32) return begin + first_nonfinite(p.grad<float>().data() + begin, end - begin);
+  if (p.dtype() == DType::bf16) return begin + first_nonfinite(p.grad<bf16>().data() + begin, end - begin);
   return begin + first_nonfinite(p.grad<double>().data() + begin, end - begin);
 }
 
@@ -76,7 +85,7 @@ std::size_t clean(const Param& p, std::vector<double>& out) {
   const T* g = p.grad<T>().data();
   std::size_t zeroed = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
-    const bool ok = std::isfinite(g[i]);
+    const bool ok = finite(g[i]);
     to[i] = ok ? g[i] : T(0);
     zeroed += !ok;
   }
@@ -116,7 +125,9 @@ bool Optimizer::admit_gradients() {
     case NonFinite::error: {
       const Param& p = params_[first];
       const std::size_t i = first_nonfinite(p, 0, p.size());
-      const double x = p.dtype() == DType::f32 ? double(p.grad<float>()[i]) : p.grad<double>()[i];
+      const double x = p.dtype() == DType::f32    ? double(p.grad<float>()[i])
+                       : p.dtype() == DType::bf16 ? double(float(p.grad<bf16>()[i]))
+                                                  : p.grad<double>()[i];
       throw Error("non-finite gradient: parameter '" + p.name() + "' has " +
                   (std::isnan(x) ? "nan"
                    : x > 0       ? "inf"
@@ -131,8 +142,9 @@ bool Optimizer::admit_gradients() {
       for (std::size_t k = first; k < params_.size(); ++k) {
         if (!bad[k]) continue;
         const Param& p = params_[k];
-        zeroed_values_ +=
-            std::int64_t(p.dtype() == DType::f32 ? clean<float>(p, cleaned_[k]) : clean<double>(p, cleaned_[k]));
+        zeroed_values_ += std::int64_t(p.dtype() == DType::f32    ? clean<float>(p, cleaned_[k])
+                                       : p.dtype() == DType::bf16 ? clean<bf16>(p, cleaned_[k])
+                                                                  : clean<double>(p, cleaned_[k]));
       }
       return true;
     case NonFinite::unchecked:

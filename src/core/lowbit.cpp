@@ -24,7 +24,7 @@ Rounding parse_rounding(std::string_view s) { return detail::parse_name(rounding
 const char* to_string(Rounding r) { return detail::name_of(rounding_names, r); }
 
 StateDType slot_dtype(const StateOptions& o, DType param, std::size_t size) {
-  if (param != DType::f32 || size < o.min_size) return StateDType::f32;
+  if (param == DType::f64 || size < o.min_size) return StateDType::f32;
   return o.dtype;
 }
 
@@ -37,7 +37,7 @@ std::size_t slot_bytes(StateDType d, DType param, std::size_t size) {
     case StateDType::f32:
       break;
   }
-  return size * (param == DType::f32 ? sizeof(float) : sizeof(double));
+  return size * (param == DType::f64 ? sizeof(double) : sizeof(float));  // bfloat16 parameters: float32 state
 }
 
 namespace detail {

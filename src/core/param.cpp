@@ -5,7 +5,17 @@
 
 namespace descent {
 
-const char* to_string(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+const char* to_string(DType d) {
+  switch (d) {
+    case DType::f32:
+      return "float32";
+    case DType::bf16:
+      return "bfloat16";
+    case DType::f64:
+      break;
+  }
+  return "float64";
+}
 
 void Param::check(std::size_t grad_size) const {
   if (grad_size != size_)

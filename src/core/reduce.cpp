@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "descent/bf16.hpp"
 #include "descent/detail/threads.hpp"
 
 #ifdef _OPENMP
@@ -55,13 +56,17 @@ std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int thre
   return sum_chunks(buf, offsets, threads, width, body, self);
 }
 
+static double wide(float x) { return x; }
+static double wide(double x) { return x; }
+static double wide(bf16 x) { return float(x); }
+
 template <class T>
 static double squares(const T* x, std::size_t n) {
   double lane[8] = {};
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (std::size_t j = 0; j < 8; ++j) lane[j] += double(x[i + j]) * double(x[i + j]);
-  for (std::size_t j = 0; i < n; ++i, ++j) lane[j] += double(x[i]) * double(x[i]);
+    for (std::size_t j = 0; j < 8; ++j) lane[j] += wide(x[i + j]) * wide(x[i + j]);
+  for (std::size_t j = 0; i < n; ++i, ++j) lane[j] += wide(x[i]) * wide(x[i]);
   double s = 0;
   for (double l : lane) s += l;
   return s;
@@ -69,5 +74,6 @@ static double squares(const T* x, std::size_t n) {
 
 double sum_squares(const float* x, std::size_t n) { return squares(x, n); }
 double sum_squares(const double* x, std::size_t n) { return squares(x, n); }
+double sum_squares(const bf16* x, std::size_t n) { return squares(x, n); }
 
 }  // namespace descent::detail

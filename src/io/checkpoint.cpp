@@ -38,7 +38,22 @@ constexpr bool verify_checksums = false;
 constexpr bool verify_checksums = true;
 #endif
 
-std::size_t width(DType d) { return d == DType::f32 ? sizeof(float) : sizeof(double); }
+std::size_t width(DType d) { return d == DType::f64 ? sizeof(double) : d == DType::bf16 ? 2 : sizeof(float); }
+// Full-precision state is float32 for float32 and bfloat16 parameters.
+std::size_t state_width(DType d) { return d == DType::f64 ? sizeof(double) : sizeof(float); }
+
+// A parameter's values as bytes, whatever their type.
+unsigned char* bytes_of(const Param& p) {
+  switch (p.dtype()) {
+    case DType::f32:
+      return reinterpret_cast<unsigned char*>(p.value<float>().data());
+    case DType::bf16:
+      return reinterpret_cast<unsigned char*>(p.value<bf16>().data());
+    case DType::f64:
+      break;
+  }
+  return reinterpret_cast<unsigned char*>(p.value<double>().data());
+}
 
 // Appends little-endian encodings to a string.
 struct Writer {
@@ -66,7 +81,7 @@ struct Writer {
         for (std::size_t b = w; b-- > 0;) out.push_back(char(data[i * w + b]));
     }
   }
-  void dtype(DType d) { u8(d == DType::f32 ? 1 : 2); }
+  void dtype(DType d) { u8(d == DType::f32 ? 1 : d == DType::f64 ? 2 : 3); }  // 3: bfloat16
   void shape(const Shape& s) {
     u32(std::uint32_t(s.size()));
     for (std::size_t d : s) u64(d);
@@ -124,8 +139,8 @@ struct Reader {
   }
   DType dtype() {
     const std::uint8_t d = u8();
-    if (d != 1 && d != 2) fail("unknown dtype code " + std::to_string(d));
-    return d == 1 ? DType::f32 : DType::f64;
+    if (d < 1 || d > 3) fail("unknown dtype code " + std::to_string(d));
+    return d == 1 ? DType::f32 : d == 2 ? DType::f64 : DType::bf16;
   }
   Shape shape() {
     const std::uint32_t rank = u32();
@@ -175,7 +190,7 @@ SlotLayout layout(StateDType d, DType param, std::size_t n) {
     case StateDType::f32:
       break;
   }
-  return {n, width(param), 0};
+  return {n, state_width(param), 0};
 }
 
 // Version 2 adds each group's state options and each slot's storage (docs/checkpoints.md).
@@ -256,6 +271,8 @@ OptimizerState decode_state(Reader& r, std::uint32_t version) {
       slot.bytes = r.values(l.count, l.width);
       const std::vector<unsigned char> tail = r.values(l.tail, 4);
       slot.bytes.insert(slot.bytes.end(), tail.begin(), tail.end());
+      // The master weights are a slot of their own, so the file says master_weights by holding one.
+      if (slot.name == master_slot && p.group < s.groups.size()) s.groups[p.group].state.master_weights = true;
     }
   }
   return s;
@@ -347,8 +364,7 @@ void Checkpoint::put_tensor(const std::string& name, const Tensor& t) {
 }
 void Checkpoint::put_values(const std::string& name, const Param& p) {
   Tensor t{p.dtype(), p.shape(), {}};
-  const auto* data = p.dtype() == DType::f32 ? reinterpret_cast<const unsigned char*>(p.value<float>().data())
-                                             : reinterpret_cast<const unsigned char*>(p.value<double>().data());
+  const unsigned char* data = bytes_of(p);
   t.data.assign(data, data + p.size() * width(p.dtype()));
   put(name, Type::tensor, encode(t));
 }
@@ -436,9 +452,7 @@ namespace {
 void copy_values(const std::vector<Param>& params, const std::vector<Checkpoint::Tensor>& values) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Param& p = params[i];
-    void* to = p.dtype() == DType::f32 ? static_cast<void*>(p.value<float>().data())
-                                       : static_cast<void*>(p.value<double>().data());
-    std::memcpy(to, values[i].data.data(), values[i].data.size());
+    std::memcpy(bytes_of(p), values[i].data.data(), values[i].data.size());
   }
 }
 }  // namespace

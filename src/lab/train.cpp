@@ -6,8 +6,7 @@
 #include <cmath>
 #include <optional>
 
-#include "descent/average.hpp"
-#include "descent/clip.hpp"
+#include "descent/hooks.hpp"
 #include "descent/registry.hpp"
 #include "descent/schedule_spec.hpp"
 #include "run_state.hpp"
@@ -49,128 +48,107 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
   return parsed;
 }
 
-// The schedule, clipping and weight averaging the options ask for, around the plain loop.
-class Extras {
+// A hook of the loop's own, from a function per event it listens to.
+class LoopHook final : public Hook {
  public:
-  Extras(const TrainOptions& o, Optimizer& optimizer, std::vector<Param> params)
-      : o_(o), optimizer_(optimizer), params_(std::move(params)) {
-    ParsedSchedule parsed = checked_extras(o);
-    uses_metric_ = parsed.uses_metric;
-    if (parsed.schedule) scheduler_.emplace(optimizer, std::move(parsed.schedule));
-    if (o.ema > 0) average_.emplace(WeightAverage::ema(params_, o.ema));
-    if (o.swa) average_.emplace(WeightAverage::polyak(params_));
+  using Event = std::function<void(HookContext&)>;
+  LoopHook(std::string name, Event before_step, Event after_step, Event end_epoch)
+      : name_(std::move(name)),
+        before_step_(std::move(before_step)),
+        after_step_(std::move(after_step)),
+        end_epoch_(std::move(end_epoch)) {}
+  std::string name() const override { return name_; }
+  void on_before_step(HookContext& c) override {
+    if (before_step_) before_step_(c);
   }
-  // Between the backward pass and the optimizer step.
-  void before_step() {
-    if (o_.clip_value > 0) clip_grad_value(params_, o_.clip_value);
-    if (o_.clip_norm_per_tensor > 0) clip_grad_norm_per_tensor(optimizer_, o_.clip_norm_per_tensor);
-    if (o_.clip_norm > 0 && o_.parallel) o_.parallel->clip_grad_norm(o_.clip_norm);
-    if (o_.clip_norm > 0 && !o_.parallel) clip_grad_norm(optimizer_, o_.clip_norm);
+  void on_after_step(HookContext& c) override {
+    if (after_step_) after_step_(c);
   }
-  void after_step() {
-    lr_ = optimizer_.lr(0);
-    if (scheduler_ && o_.schedule_per_step) scheduler_->step();
-    if (o_.ema > 0) average_->update();
-  }
-  void end_epoch(double loss) {
-    if (o_.swa) average_->update();
-    if (scheduler_ && !o_.schedule_per_step) uses_metric_ ? scheduler_->step(loss) : scheduler_->step();
-  }
-  // Runs `evaluate` with the averaged weights in place, if any.
-  template <class F>
-  auto evaluated(F evaluate) {
-    if (average_) average_->swap();
-    auto result = evaluate();
-    if (average_) average_->swap();
-    return result;
-  }
-  double last_lr() const { return lr_; }
-
-  // Checkpoints: the scheduler's position (section "schedule") and the weight average
-  // ("average"), so a resumed run goes on with both as the uninterrupted run does.
-  void save(Checkpoint& c) const {
-    if (scheduler_) {
-      std::string names;
-      std::vector<double> values;
-      for (const auto& kv : scheduler_->state()) {
-        names += kv.first + "\n";
-        values.push_back(kv.second);
-      }
-      c.put_text("schedule/names", names);
-      c.put_f64("schedule/values", values);
-    }
-    if (average_) c.put_f64("average", average_->state());
-    c.put_f64("run/lr", {lr_});
-  }
-  void restore(const Checkpoint& c) {
-    auto fail = [&](const std::string& problem) {
-      throw CheckpointError("checkpoint '" + c.source() + "': " + problem);
-    };
-    if (scheduler_) {
-      if (!c.has("schedule/names") || !c.has("schedule/values")) fail("no learning-rate schedule state");
-      const std::string names = c.text("schedule/names");
-      const std::vector<double> values = c.f64("schedule/values");
-      ScheduleState state;
-      std::size_t from = 0;
-      for (double v : values) {
-        const std::size_t end = names.find('\n', from);
-        if (end == std::string::npos) fail("malformed schedule state");
-        state.emplace_back(names.substr(from, end - from), v);
-        from = end + 1;
-      }
-      if (from != names.size()) fail("malformed schedule state");
-      try {
-        scheduler_->load_state(state);
-      } catch (const Error& e) {
-        fail(e.what());
-      }
-    }
-    if (average_) {
-      if (!c.has("average")) fail("no weight-average state");
-      try {
-        average_->restore(c.f64("average"));
-      } catch (const Error& e) {
-        fail(e.what());
-      }
-    }
-    if (c.has("run/lr") && c.f64("run/lr").size() == 1) lr_ = c.f64("run/lr")[0];
+  void on_end_epoch(HookContext& c) override {
+    if (end_epoch_) end_epoch_(c);
   }
 
  private:
-  const TrainOptions& o_;
-  Optimizer& optimizer_;
-  std::vector<Param> params_;
-  std::optional<Scheduler> scheduler_;
-  std::optional<WeightAverage> average_;
-  bool uses_metric_ = false;
-  double lr_ = 0;
+  std::string name_;
+  Event before_step_, after_step_, end_epoch_;
 };
 
-// One step on the batch's rows [begin, begin + rows): all of them, or under o.parallel this
-// process's contiguous part, whose gradient counts with its share of the rows. Returns this
-// process's part of the batch loss (the parts add up to the batch's mean loss).
+// The hooks TrainOptions asks for, in the order they run: the non-finite policy, clipping
+// (value, per tensor, global), the schedule, the weight average, the loop's per-epoch test
+// (`test`, with the average swapped in), the stop flag, the caller's own hooks, checkpoints.
+// The order of schedule and average gives the checkpoint sections' order.
+class Extras {
+ public:
+  Extras(const TrainOptions& o, Optimizer& optimizer, const std::vector<Param>& params,
+         std::function<void(HookContext&)> test)
+      : hooks_(optimizer) {
+    ParsedSchedule parsed = checked_extras(o);
+    add(std::make_unique<NonFiniteGradients>(o.nonfinite));
+    if (o.clip_value > 0) add(std::make_unique<ClipGradValue>(o.clip_value));
+    if (o.clip_norm_per_tensor > 0) add(std::make_unique<ClipGradNormPerTensor>(o.clip_norm_per_tensor));
+    if (o.clip_norm > 0 && !o.parallel) add(std::make_unique<ClipGradNorm>(o.clip_norm));
+    if (o.clip_norm > 0 && o.parallel) {
+      Parallel* parallel = o.parallel;
+      const double max_norm = o.clip_norm;
+      add(std::make_unique<LoopHook>(
+          "clip_norm", [parallel, max_norm](HookContext&) { parallel->clip_grad_norm(max_norm); }, nullptr, nullptr));
+    }
+    if (parsed.schedule)
+      add(std::make_unique<LrSchedule>(std::move(parsed.schedule),
+                                       o.schedule_per_step ? ScheduleUnit::step : ScheduleUnit::epoch,
+                                       parsed.uses_metric));
+    // Of the model's parameters in the model's order (the optimizer's may be in groups, or a share).
+    if (o.ema > 0) average_ = add(std::make_unique<AverageWeights>(AverageWeights::ema(o.ema, params)));
+    if (o.swa) average_ = add(std::make_unique<AverageWeights>(AverageWeights::swa(params)));
+    add(std::make_unique<LoopHook>("test", nullptr, nullptr, std::move(test)));
+    if (o.stop) {
+      const volatile std::sig_atomic_t* flag = o.stop;
+      add(std::make_unique<LoopHook>(
+          "stop", nullptr,
+          [flag](HookContext& c) {
+            if (*flag) c.stop("stop");
+          },
+          nullptr));
+    }
+    for (Hook* h : o.hooks) hooks_.add(*h);
+    if (o.save) add(std::make_unique<SaveCheckpoints>(o.save, o.save_every));
+  }
+  Hooks& hooks() { return hooks_; }
+  // Runs `evaluate` with the averaged weights in place, if any.
+  template <class F>
+  auto evaluated(F evaluate) {
+    return average_ ? average_->evaluated(evaluate) : evaluate();
+  }
+
+ private:
+  template <class H>
+  H* add(std::unique_ptr<H> hook) {
+    H* h = hook.get();
+    hooks_.add(*h);
+    own_.push_back(std::move(hook));
+    return h;
+  }
+  std::vector<std::unique_ptr<Hook>> own_;
+  Hooks hooks_;
+  AverageWeights* average_ = nullptr;
+};
+
+// This process's part of the batch's rows [begin, begin + rows) and its loss: all of them, or
+// under o.parallel a contiguous part, whose gradient counts with its share of the rows (then
+// reduced across the processes). The parts' losses add up to the batch's mean loss.
 template <class T>
-double train_step(Model<T>& model, const Data<T>& train, Eigen::Index begin, Eigen::Index rows, const TrainOptions& o,
-                  Optimizer& optimizer, Extras& extras) {
+double batch_gradient(Model<T>& model, const Data<T>& train, Eigen::Index begin, Eigen::Index rows,
+                      const TrainOptions& o) {
   const Eigen::Index features = train.x.cols();
   auto batch_loss = [&](Eigen::Index from, Eigen::Index count) {
     const ConstView<T> x(train.x.data() + from * features, count, features);
     return double(model.train_batch(x, std::span(train.y).subspan(std::size_t(from), std::size_t(count))));
   };
-  if (!o.parallel) {
-    const double loss = batch_loss(begin, rows);
-    extras.before_step();
-    optimizer.step();
-    extras.after_step();
-    return loss;
-  }
+  if (!o.parallel) return batch_loss(begin, rows);
   const Eigen::Index ranks = o.parallel->ranks(), rank = o.parallel->rank();
   const Eigen::Index from = begin + rows * rank / ranks, count = begin + rows * (rank + 1) / ranks - from;
   const double share = double(count) / double(rows), loss = count > 0 ? batch_loss(from, count) : 0.0;
   o.parallel->reduce(share);
-  extras.before_step();
-  o.parallel->step();
-  extras.after_step();
   return share * loss;
 }
 
@@ -203,68 +181,84 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   std::unique_ptr<Optimizer> own;
   Optimizer* optimizer = o.parallel ? &o.parallel->start(model.params(), make) : (own = make(model.params())).get();
   optimizer->set_threads(o.threads);
-  optimizer->set_nonfinite(o.nonfinite);
 
   RunResult r;
   r.optimizer = o.optimizer;
   for (const auto& v : optimizer->option_values()) r.options.push_back({std::string(v.name), v.value, v.is_flag});
-  Extras extras(o, *optimizer, model.params());  // after: the options keep the base lr, not the schedule's first
   r.epochs.reserve(std::size_t(o.epochs));
   const std::span<const int> test_labels(test.y);
   const ConstView<T> test_x(test.x.data(), test.x.rows(), test.x.cols());
 
-  // Checkpoints: where to start, and a snapshot of the run at a cursor (src/lab/run_state.hpp).
-  const std::string config = o.resume || o.save ? run_config(o, train, test) : "";
-  RunCursor at;
-  if (o.resume) {
-    at = restore_run(*o.resume, *optimizer, r, config, o.epochs, (n + o.batch_size - 1) / o.batch_size);
-    extras.restore(*o.resume);
-  }
-
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const double cpu_start = thread_cpu_seconds();
-  const double wall_before = at.wall_seconds, cpu_before = at.cpu_seconds;
-  auto save = [&](int epoch, std::int64_t batch, double loss_sum) {
-    if (!o.save) return;
-    const RunCursor now{epoch, batch, loss_sum,
-                        wall_before + std::chrono::duration<double>(clock::now() - start).count(),
-                        cpu_before + thread_cpu_seconds() - cpu_start};
-    Checkpoint c = run_checkpoint(*optimizer, r, now, config);
-    extras.save(c);
-    o.save(c);
+  RunCursor at, now;  // where the run started, and where it stands (what a checkpoint records)
+  double lr = 0;      // group 0's rate in the last step
+  auto wall = [&] { return at.wall_seconds + std::chrono::duration<double>(clock::now() - start).count(); };
+
+  // After each epoch: the test (with the weight average, if any), the metrics, on_epoch.
+  Extras* extras_ptr = nullptr;
+  auto test_epoch = [&](HookContext& c) {
+    const double accuracy =
+        extras_ptr->evaluated([&] { return double(model.correct(test_x, test_labels)) / double(test.x.rows()); });
+    r.epochs.push_back({int(c.epoch()), c.loss(), accuracy, wall(), lr});
+    if (accuracy > r.best_test_accuracy || c.epoch() == 1) {
+      r.best_test_accuracy = accuracy;
+      r.best_epoch = int(c.epoch());
+    }
+    if (on_epoch) on_epoch(r.epochs.back());
   };
-  for (int epoch = at.epoch + 1; epoch <= o.epochs; ++epoch) {
+  // After: the options keep the base lr, not the schedule's first.
+  Extras extras(o, *optimizer, model.params(), test_epoch);
+  extras_ptr = &extras;
+  Hooks& hooks = extras.hooks();
+
+  // Checkpoints: where to start, and a snapshot of the run at its cursor (src/lab/run_state.hpp).
+  const std::string config = o.resume || o.save ? run_config(o, train, test) : "";
+  const std::int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
+  if (o.resume) {
+    at = restore_run(*o.resume, *optimizer, r, config, o.epochs, steps_per_epoch);
+    hooks.restore(*o.resume);
+    if (o.resume->has("run/lr") && o.resume->f64("run/lr").size() == 1) lr = o.resume->f64("run/lr")[0];
+    hooks.set_position(at.epoch * steps_per_epoch + at.batch, at.epoch + 1);
+  }
+  now = at;
+  hooks.set_snapshot([&] {
+    const RunCursor c{now.epoch, now.batch, now.loss_sum, wall(), at.cpu_seconds + thread_cpu_seconds() - cpu_start};
+    Checkpoint checkpoint = run_checkpoint(*optimizer, r, c, config);
+    hooks.save(checkpoint);
+    checkpoint.put_f64("run/lr", {lr});
+    return checkpoint;
+  });
+
+  hooks.begin();
+  for (int epoch = at.epoch + 1; epoch <= o.epochs && !hooks.stopped(); ++epoch) {
     double loss_sum = at.loss_sum;
     std::int64_t batches = at.batch;
     at.loss_sum = 0;
     at.batch = 0;
     for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
-      loss_sum += train_step(model, train, begin, std::min(o.batch_size, n - begin), o, *optimizer, extras);
-      ++batches;
-      if (o.stop && *o.stop) {
-        save(epoch - 1, batches, loss_sum);
-        r.stopped = true;
-        break;
+      const double loss = batch_gradient(model, train, begin, std::min(o.batch_size, n - begin), o);
+      const bool step = hooks.before_step(loss);
+      if (step) {
+        o.parallel ? o.parallel->step() : optimizer->step();
+        lr = optimizer->lr(0);
       }
+      loss_sum += loss;
+      now = {epoch - 1, ++batches, loss_sum};
+      if (step) hooks.after_step();
+      if (hooks.stopped()) break;
     }
-    if (r.stopped) break;
+    if (hooks.stopped()) break;
     if (o.parallel) loss_sum = o.parallel->sum(loss_sum);
-    extras.end_epoch(loss_sum / double(batches));
-    const double accuracy =
-        extras.evaluated([&] { return double(model.correct(test_x, test_labels)) / double(test.x.rows()); });
-    const double seconds = wall_before + std::chrono::duration<double>(clock::now() - start).count();
-    r.epochs.push_back({epoch, loss_sum / double(batches), accuracy, seconds, extras.last_lr()});
-    if (accuracy > r.best_test_accuracy || epoch == 1) {
-      r.best_test_accuracy = accuracy;
-      r.best_epoch = epoch;
-    }
-    if (on_epoch) on_epoch(r.epochs.back());
-    if (o.save_every > 0 && epoch % o.save_every == 0 && epoch != o.epochs) save(epoch, 0, 0);
+    now = {epoch, 0, 0};
+    hooks.end_epoch(loss_sum / double(batches));
   }
-  if (!r.stopped) save(o.epochs, 0, 0);
-  r.train_seconds = wall_before + std::chrono::duration<double>(clock::now() - start).count();
-  r.cpu_seconds = cpu_before + thread_cpu_seconds() - cpu_start;
+  r.stopped = hooks.stopped();
+  r.stopped_by = hooks.stopped_by();
+  hooks.end();
+  r.train_seconds = wall();
+  r.cpu_seconds = at.cpu_seconds + thread_cpu_seconds() - cpu_start;
   r.steps = optimizer->t();
   r.skipped_steps = optimizer->skipped_steps();
   r.zeroed_values = optimizer->zeroed_values();

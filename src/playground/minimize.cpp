@@ -60,7 +60,7 @@ double evaluate(const Objective<T>& f, std::span<const T> x, std::span<T> g, std
 
 template <class T>
 MinimizeResult minimize(const Objective<T>& f, std::span<T> x, const MakeOptimizer& make,
-                        const MinimizeOptions& options, std::vector<Callback<T>*> callbacks) {
+                        const MinimizeOptions& options, std::vector<Hook*> hooks) {
   if (x.empty()) throw Error("minimize: the start point is empty");
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i]))
@@ -72,37 +72,30 @@ MinimizeResult minimize(const Objective<T>& f, std::span<T> x, const MakeOptimiz
   std::unique_ptr<Optimizer> opt = make({Param("x", x, std::span<T>(g))});
   if (!opt) throw Error("minimize: the optimizer factory returned no optimizer");
 
-  using clock = std::chrono::steady_clock;
-  const auto began = clock::now();
-  auto seconds = [&] { return std::chrono::duration<double>(clock::now() - began).count(); };
-
-  std::span<const T> xc(x.data(), x.size()), gc(g.data(), g.size());
+  std::span<const T> xc(x.data(), x.size());
+  Hooks run(*opt, std::move(hooks));
   double value = evaluate<T>(f, xc, g, 0);
-  Progress<T> start{0, xc, value, gc, seconds(), *opt};
-  for (auto* cb : callbacks) cb->begin(start);
-
-  MinimizeResult result;
-  result.stopped_by = "max_steps";
+  run.begin(value);
   std::int64_t step = 0;
   while (step < options.max_steps) {
+    if (!run.before_step(value))
+      throw Error("minimize: hook '" + run.skipped_by() +
+                  "' skipped a step; minimize evaluates the whole gradient at every step");
     opt->step();
     ++step;
     value = evaluate<T>(f, xc, g, step);
-    Progress<T> now{step, xc, value, gc, seconds(), *opt};
-    std::string stopper;
-    for (auto* cb : callbacks)  // every callback sees every step, even after one asks to stop
-      if (cb->after_step(now) == Flow::stop && stopper.empty()) stopper = cb->name();
-    if (!stopper.empty()) {
-      result.stopped_by = stopper;
-      break;
-    }
+    run.after_step(value);  // every hook sees every step, even after one asks to stop
+    if (run.stopped()) break;
   }
-  Progress<T> last{step, xc, value, gc, seconds(), *opt};
-  for (auto* cb : callbacks) cb->end(last);
+  run.end();
+  MinimizeResult result;
+  result.stopped_by = run.stopped() ? run.stopped_by() : "max_steps";
   result.steps = step;
   result.value = value;
-  result.grad_norm = last.grad_norm();
-  result.seconds = last.seconds;
+  double s = 0;
+  for (T gi : g) s += double(gi) * double(gi);
+  result.grad_norm = std::sqrt(s);
+  result.seconds = run.seconds();
   return result;
 }
 
@@ -124,9 +117,9 @@ void PrintProgress<T>::end(const Progress<T>& p) {
 }
 
 template MinimizeResult minimize<float>(const Objective<float>&, std::span<float>, const MakeOptimizer&,
-                                        const MinimizeOptions&, std::vector<Callback<float>*>);
+                                        const MinimizeOptions&, std::vector<Hook*>);
 template MinimizeResult minimize<double>(const Objective<double>&, std::span<double>, const MakeOptimizer&,
-                                         const MinimizeOptions&, std::vector<Callback<double>*>);
+                                         const MinimizeOptions&, std::vector<Hook*>);
 template struct Progress<float>;
 template struct Progress<double>;
 template class PrintProgress<float>;

@@ -13,8 +13,9 @@ std::vector<double> grad_norms(const Optimizer& optimizer) {
   for (const Param& p : params) offsets.push_back(offsets.back() + p.size());
   auto body = [](void* self, std::size_t param, std::size_t begin, std::size_t end, double* out) {
     const Param& p = (*static_cast<const std::vector<Param>*>(self))[param];
-    *out = p.dtype() == DType::f32 ? detail::sum_squares(p.grad<float>().data() + begin, end - begin)
-                                   : detail::sum_squares(p.grad<double>().data() + begin, end - begin);
+    *out = p.dtype() == DType::f32    ? detail::sum_squares(p.grad<float>().data() + begin, end - begin)
+           : p.dtype() == DType::bf16 ? detail::sum_squares(p.grad<bf16>().data() + begin, end - begin)
+                                      : detail::sum_squares(p.grad<double>().data() + begin, end - begin);
   };
   std::vector<double> norms =
       detail::sum_chunks(offsets, optimizer.threads(), 1, body, const_cast<std::vector<Param>*>(&params));
@@ -58,6 +59,14 @@ void clip_grad_value(const std::vector<Param>& params, double clip) {
     if (p.dtype() == DType::f32) {
       auto g = p.grad<float>();
       clip_grad_value(std::span<float>(const_cast<float*>(g.data()), g.size()), clip);
+    } else if (p.dtype() == DType::bf16) {
+      // Clamped in float32 to the bf16 nearest to ±clip (within half an ulp of it).
+      auto* g = const_cast<bf16*>(p.grad<bf16>().data());
+      const bf16 hi{float(clip)}, lo{-float(clip)};
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        const float x = float(g[i]);
+        g[i] = x > float(hi) ? hi : (x < float(lo) ? lo : g[i]);
+      }
     } else {
       auto g = p.grad<double>();
       clip_grad_value(std::span<double>(const_cast<double*>(g.data()), g.size()), clip);

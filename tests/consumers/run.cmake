@@ -1,5 +1,6 @@
 # Builds and runs both kinds of consumer against this checkout, each with a rule of its own
-# (rule_consumer.cpp) besides the library's:
+# (rule_consumer.cpp) besides the library's, and a training loop of its own with descent's
+# hooks (hooks_loop.cpp, shown whole in docs/hooks.md):
 #   1. cmake --install into a fresh prefix, then find_package(descent CONFIG REQUIRED COMPONENTS lab),
 #      linking descent::descent and descent::lab (and descent::mpi, run as one MPI process, where MPI is found),
 #      and run the installed bin/descent;
@@ -25,6 +26,7 @@ run(${CMAKE_COMMAND} -S ${consumers}/find-package -B ${WORK_DIR}/find-package
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/find-package)
 run(${WORK_DIR}/find-package/consumer)
 run(${WORK_DIR}/find-package/lab_consumer)
+run(${WORK_DIR}/find-package/hooks_loop)
 run(${WORK_DIR}/find-package/rule_consumer)
 if(EXISTS ${WORK_DIR}/find-package/mpi_consumer)
   run(${WORK_DIR}/find-package/mpi_consumer)

@@ -34,6 +34,9 @@ happens to that block:
   <!-- docs-test: output -->          (```console only) the lines after each "$ " command, up to
                                       the next one, are its output: they must equal its stdout
                                       (trailing spaces and blank lines aside)
+  <!-- docs-test: source PATH -->     the block is the file PATH of the repository, line for line
+                                      (a program a test builds and runs, shown whole), so the
+                                      page and the file cannot drift apart
 
 A failure is reported as FILE:LINE: what is wrong (for a command: its exit code and stderr).
 """
@@ -192,6 +195,27 @@ def check_paths(page, repo, errors):
                 errors.append(f"{page.rel}:{n}: `{span}`: no such file or directory in the repository")
 
 
+def check_sources(page, repo, errors):
+    for b in page.blocks:
+        for n, name, arg in b.directives:
+            if name != "source":
+                continue
+            src = (repo / arg).resolve() if arg else repo
+            if not arg or repo not in src.parents or not src.is_file():
+                errors.append(f"{page.rel}:{n}: docs-test: source: no file '{arg}' in the repository")
+                continue
+            shown = [line for _, line in b.lines]
+            actual = src.read_text(encoding="utf-8").splitlines()
+            for i, (a, f) in enumerate(zip(shown, actual)):
+                if a != f:
+                    errors.append(f"{page.rel}:{b.line + 1 + i}: the block differs from {arg} at its line {i + 1}:"
+                                  f"\n    page: {a}\n    file: {f}")
+                    break
+            else:
+                if len(shown) != len(actual):
+                    errors.append(f"{page.rel}:{b.line}: the block has {len(shown)} lines, {arg} {len(actual)}")
+
+
 def commands(block):
     """The block's commands as [line number, command text, output lines shown after it]."""
     found, pending = [], False
@@ -250,8 +274,8 @@ def run_commands(page, repo, cli, errors, log):
             skip = [d for d in block.directives if d[1] == "skip"]
             check_output = any(d[1] == "output" for d in block.directives)
             for n, name, arg in block.directives:
-                if name not in ("skip", "files", "output"):
-                    errors.append(f"{page.rel}:{n}: unknown docs-test directive '{name}' (skip, files or output)")
+                if name not in ("skip", "files", "output", "source"):
+                    errors.append(f"{page.rel}:{n}: unknown docs-test directive '{name}' (skip, files, output or source)")
                 elif name == "skip" and not arg:
                     errors.append(f"{page.rel}:{n}: docs-test: skip needs a reason")
                 elif name == "files":
@@ -301,6 +325,7 @@ def main():
     for page in pages.values():
         check_links(page, pages, repo, errors)
         check_paths(page, repo, errors)
+        check_sources(page, repo, errors)
     if not a.no_run:
         for page in pages.values():
             ran += run_commands(page, repo, cli, errors, log)

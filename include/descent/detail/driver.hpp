@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "descent/detail/bf16_param_kernel.hpp"
 #include "descent/detail/buffer.hpp"
 #include "descent/detail/kernel.hpp"
 #include "descent/detail/lowbit_kernel.hpp"
@@ -74,6 +75,7 @@ struct RuleOptimizer<Rule>::Storage {
   std::vector<std::array<detail::Buffer, slot_count>> state;  // per parameter, per slot
   std::vector<StateDType> stored;                             // per parameter: how its slots are stored
   std::vector<std::vector<float>> views;                      // state() of low-bit slots, decoded
+  std::vector<detail::Buffer> master;  // per parameter: float32 master weights (bf16 parameters), or empty
   // Per-step scalars of every group, refreshed at the start of each step.
   struct Prepared {
     rules::Prelude<float> prelude32;
@@ -122,6 +124,7 @@ void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) 
   storage_->state.resize(this->params().size());
   storage_->stored.resize(this->params().size(), StateDType::f32);
   storage_->views.resize(this->params().size() * slot_count);
+  storage_->master.resize(this->params().size());
   for (std::size_t i = first; i < this->params().size(); ++i) allocate(i);
 }
 
@@ -161,6 +164,15 @@ void RuleOptimizer<Rule>::allocate(std::size_t param) {
     }
   }
   storage_->stored[param] = to;
+  // Master weights start as the bf16 weights, exactly; turned off, the weights are already the
+  // master rounded.
+  detail::Buffer& master = storage_->master[param];
+  if (!gr.state.master_weights) {
+    master = detail::Buffer();
+  } else if (!master) {
+    master = detail::Buffer(p.size() * sizeof(float));
+    detail::bf16_widen(detail::bf16_bits(p.value<bf16>().data()), static_cast<float*>(master.data()), p.size());
+  }
 }
 
 template <class Rule>
@@ -169,9 +181,22 @@ void RuleOptimizer<Rule>::set_state_options(const StateOptions& o, std::size_t g
     throw OptionError(std::string(Rule::name) + ": unknown state dtype code " + std::to_string(int(o.dtype)));
   if (o.rounding != Rounding::nearest && o.rounding != Rounding::stochastic)
     throw OptionError(std::string(Rule::name) + ": unknown state rounding code " + std::to_string(int(o.rounding)));
-  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16) {
+  bool bf16_params = false;
+  for (std::size_t i = 0; i < params().size(); ++i) {
+    if (group_index(i) != group) continue;
+    const Param& p = params()[i];
+    bf16_params |= p.dtype() == DType::bf16;
+    if (o.master_weights && p.dtype() != DType::bf16)
+      throw OptionError(std::string(Rule::name) +
+                        ": state option master_weights applies to bfloat16 parameters only; '" + p.name() +
+                        "' in group " + std::to_string(group) + " is " + to_string(p.dtype()));
+  }
+  // Stochastic rounding acts where float32 results are rounded to bf16: bf16 state, and bf16
+  // weights that are not the rounding of master weights.
+  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16 && (o.master_weights || !bf16_params)) {
     std::string message(Rule::name);
     message.append(": state rounding 'stochastic' applies to bf16 state only, not ").append(to_string(o.dtype));
+    if (bf16_params) message.append(" (bfloat16 parameters round stochastically only without master_weights)");
     throw OptionError(message);
   }
   groups_.at(group).state = o;
@@ -185,6 +210,8 @@ std::size_t RuleOptimizer<Rule>::state_bytes() const {
   for (std::size_t i = 0; i < params().size(); ++i)
     for (std::size_t j = 0; j < slot_count; ++j)
       if (storage_->state[i][j]) total += slot_bytes(storage_->stored[i], params()[i].dtype(), params()[i].size());
+  for (std::size_t i = 0; i < params().size(); ++i)
+    if (storage_->master[i]) total += params()[i].size() * sizeof(float);
   return total;
 }
 
@@ -213,13 +240,18 @@ SlotView RuleOptimizer<Rule>::state(std::size_t param, std::string_view slot) co
   for (std::size_t j = 0; j < slot_count; ++j) {
     if (Rule::slot_names[j] != slot) continue;
     const auto& buf = storage_->state[param][j];
-    if (!buf || storage_->stored[param] == StateDType::f32)
-      return {Rule::slot_names[j], p.dtype(), buf ? buf.data() : nullptr, p.size(), StateDType::f32};
+    if (!buf || storage_->stored[param] == StateDType::f32)  // bfloat16 parameters: float32 state
+      return {Rule::slot_names[j], p.dtype() == DType::f64 ? DType::f64 : DType::f32, buf ? buf.data() : nullptr,
+              p.size(), StateDType::f32};
     std::vector<float>& view = storage_->views[param * slot_count + j];
     view.resize(p.size());
     detail::decode_slot(storage_->stored[param], rules::has(detail::nonnegative_slots<Rule>(), int(j)), buf.data(),
                         p.size(), view.data());
     return {Rule::slot_names[j], DType::f32, view.data(), p.size(), storage_->stored[param]};
+  }
+  if (slot == master_slot) {
+    const detail::Buffer& master = storage_->master[param];
+    return {master_slot, DType::f32, master ? master.data() : nullptr, p.size(), StateDType::f32};
   }
   throw Error(std::string(Rule::name) + " has no state slot '" + std::string(slot) + "'");
 }
@@ -271,6 +303,10 @@ OptimizerState RuleOptimizer<Rule>::export_state() const {
         slot.bytes.assign(data, data + bytes);
       }
     }
+    if (const detail::Buffer& master = storage_->master[i]) {
+      const auto* data = static_cast<const unsigned char*>(master.data());
+      out.slots.push_back({std::string(master_slot), {data, data + p.size() * sizeof(float)}, StateDType::f32});
+    }
   }
   return s;
 }
@@ -315,19 +351,31 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
     groups[g].options = std::move(o);
     groups[g].t = s.groups[g].t;
     groups[g].state = s.groups[g].state;
+    for (std::size_t i = 0; i < params().size(); ++i)
+      if (group_index(i) == g && groups[g].state.master_weights && params()[i].dtype() != DType::bf16)
+        throw Error(std::string(Rule::name) + ": group " + std::to_string(g) +
+                    " has master_weights, which apply to bfloat16 parameters only; '" + params()[i].name() + "' is " +
+                    to_string(params()[i].dtype()));
   }
   std::vector<std::array<detail::Buffer, slot_count>> state(params().size());
   std::vector<StateDType> stored(params().size());
+  std::vector<detail::Buffer> master(params().size());
   for (std::size_t i = 0; i < params().size(); ++i) {
     const OptimizerState::Param& from = s.params[order[i]];
     stored[i] = slot_dtype(groups[group_index(i)].state, params()[i].dtype(), params()[i].size());
     const rules::Slots keep = groups[group_index(i)].slots;
-    std::size_t kept = 0;
+    const bool keeps_master = groups[group_index(i)].state.master_weights;
+    std::size_t kept = keeps_master;
     for (std::size_t j = 0; j < slot_count; ++j) kept += rules::has(keep, int(j));
     if (from.slots.size() != kept)
       throw Error(std::string(Rule::name) + ": parameter '" + from.name + "' has " + std::to_string(from.slots.size()) +
                   " state slots, this optimizer keeps " + std::to_string(kept));
     for (const OptimizerState::Slot& slot : from.slots) {
+      if (slot.name == master_slot && keeps_master && !master[i] && slot.dtype == StateDType::f32) {
+        master[i] = detail::Buffer(slot.bytes.size());  // its size is checked by match_state
+        std::memcpy(master[i].data(), slot.bytes.data(), slot.bytes.size());
+        continue;
+      }
       std::size_t j = 0;
       while (j < slot_count && Rule::slot_names[j] != slot.name) ++j;
       if (j == slot_count || !rules::has(keep, int(j)) || state[i][j])
@@ -351,6 +399,7 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
   groups_.swap(groups);
   storage_->state.swap(state);
   storage_->stored.swap(stored);
+  storage_->master.swap(master);
   set_skipped_steps(s.skipped_steps);
 }
 
@@ -408,6 +457,7 @@ void RuleOptimizer<Rule>::prepare_tensors() {
         alignas(64) T zeros[block] = {};
         alignas(64) T terms[width][block];
         alignas(64) float decoded[slot_count][block];  // low-bit slots, decoded block by block
+        alignas(64) float wide[2][block];              // a bf16 parameter's weights and gradients, widened
         const rules::Slots S = self->groups_[g].slots;
         double lanes[width][8] = {};
         for (std::size_t b = begin; b < end; b += block) {
@@ -418,8 +468,20 @@ void RuleOptimizer<Rule>::prepare_tensors() {
                                                      : zeros;
           if constexpr (std::is_same_v<T, float>)
             if (self->storage_->stored[param] != StateDType::f32) self->decode_block(param, b, len, decoded, src);
-          const T* w = p.value<T>().data() + b;
-          const T* grad = self->template grad_of<T>(param) + b;  // the cleaned copy under NonFinite::zero
+          const T* w = nullptr;
+          const T* grad = nullptr;
+          if constexpr (std::is_same_v<T, float>)
+            if (p.dtype() == DType::bf16) {  // what the step reads: the master weights, or the widened weights
+              const detail::Buffer& master = self->storage_->master[param];
+              if (master) w = static_cast<const float*>(master.data()) + b;
+              if (!master) detail::bf16_widen(detail::bf16_bits(p.value<bf16>().data()) + b, wide[0], len), w = wide[0];
+              detail::bf16_widen(detail::bf16_bits(self->template grad_of<bf16>(param)) + b, wide[1], len);
+              grad = wide[1];
+            }
+          if (!w) {
+            w = p.value<T>().data() + b;
+            grad = self->template grad_of<T>(param) + b;  // the cleaned copy under NonFinite::zero
+          }
           detail::block_terms<Rule, T>(prelude, k, S, w, grad, src, len, terms);
           for (std::size_t j = 0; j < width; ++j) {
             std::size_t i = 0;
@@ -433,7 +495,7 @@ void RuleOptimizer<Rule>::prepare_tensors() {
           for (double l : lanes[j]) acc[j] += l;
         for (std::size_t j = 0; j < width; ++j) out[j] = acc[j];
       };
-      if (p.dtype() == DType::f32)
+      if (p.dtype() != DType::f64)
         go(scaled(pr.prelude32, self->grad_scales(), param), pr.step32);
       else
         go(scaled(pr.prelude64, self->grad_scales(), param), pr.step64);
@@ -470,8 +532,11 @@ void RuleOptimizer<Rule>::run(std::size_t param, std::size_t begin, std::size_t 
   const typename Rule::template Step<float>* k32 = &pr.step32;
   const typename Rule::template Step<double>* k64 = &pr.step64;
   if constexpr (NeedsSums<Rule>) k32 = &storage_->tensor32[param], k64 = &storage_->tensor64[param];
-  if (storage_->stored[param] != StateDType::f32)
-    run_lowbit(param, begin, end, scaled(pr.prelude32, grad_scales(), param), *k32);
+  if (p.dtype() == DType::bf16)
+    run_bf16(param, begin, end, scaled(pr.prelude32, grad_scales(), param), *k32);
+  else if (storage_->stored[param] != StateDType::f32)
+    run_lowbit(param, begin, end, scaled(pr.prelude32, grad_scales(), param), *k32, p.value<float>().data() + begin,
+               grad_of<float>(param) + begin);
   else if (p.dtype() == DType::f32)
     go(scaled(pr.prelude32, grad_scales(), param), *k32);
   else
@@ -503,8 +568,8 @@ void RuleOptimizer<Rule>::decode_block(std::size_t param, std::size_t b, std::si
 
 template <class Rule>
 void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::size_t end,
-                                     const rules::Prelude<float>& prelude,
-                                     const typename Rule::template Step<float>& k) {
+                                     const rules::Prelude<float>& prelude, const typename Rule::template Step<float>& k,
+                                     float* w, const float* grad) {
   const std::size_t g = group_index(param);
   const StateOptions& so = groups_[g].state;
   const StateDType d = storage_->stored[param];
@@ -526,8 +591,36 @@ void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::
                               : so.rounding == Rounding::stochastic ? detail::LowFormat::bf16_stochastic
                                                                     : detail::LowFormat::bf16_nearest;
   auto kernel = detail::lowbit_kernel_for<Rule>(f, groups_[g].slots, detail::decays(prelude), reference());
-  kernel(prelude, k, params()[param].template value<float>().data() + begin, grad_of<float>(param) + begin, ls,
-         end - begin);
+  kernel(prelude, k, w, grad, ls, end - begin);
+}
+
+// A bf16 parameter: the float32 kernel of its state's storage, block by block over the widened
+// weights (or the master weights) and gradients (detail/bf16_param_kernel.hpp).
+template <class Rule>
+void RuleOptimizer<Rule>::run_bf16(std::size_t param, std::size_t begin, std::size_t end,
+                                   const rules::Prelude<float>& prelude, const typename Rule::template Step<float>& k) {
+  const std::size_t g = group_index(param);
+  const StateOptions& so = groups_[g].state;
+  detail::Buffer& master = storage_->master[param];
+  const detail::Bf16Piece piece{detail::bf16_bits(params()[param].template value<bf16>().data()) + begin,
+                                detail::bf16_bits(grad_of<bf16>(param)) + begin,
+                                master ? static_cast<float*>(master.data()) + begin : nullptr,
+                                !master && so.rounding == Rounding::stochastic,
+                                detail::rounding_key(so.seed, groups_[g].t, param, detail::weights_slot),
+                                std::uint32_t(begin)};
+  if (storage_->stored[param] != StateDType::f32) {
+    detail::step_bf16_piece(piece, end - begin, [&](float* w, const float* grad, std::size_t b, std::size_t len) {
+      run_lowbit(param, begin + b, begin + b + len, prelude, k, w, grad);
+    });
+    return;
+  }
+  auto kernel = detail::kernel_for<Rule, float>(groups_[g].slots, detail::decays(prelude), reference());
+  detail::step_bf16_piece(piece, end - begin, [&](float* w, const float* grad, std::size_t b, std::size_t len) {
+    float* slots[slot_count > 0 ? slot_count : 1] = {};
+    for (std::size_t j = 0; j < slot_count; ++j)
+      if (storage_->state[param][j]) slots[j] = static_cast<float*>(storage_->state[param][j].data()) + begin + b;
+    kernel(prelude, k, w, grad, slots, len);
+  });
 }
 
 }  // namespace descent

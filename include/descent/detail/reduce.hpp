@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <vector>
 
+namespace descent {
+struct bf16;
+}
+
 namespace descent::detail {
 
 inline constexpr std::size_t sum_chunk = 1 << 14;
@@ -32,5 +36,6 @@ std::vector<double> sum_chunks(const std::vector<std::size_t>& offsets, int thre
 // Σ x² over n elements, in a fixed order (eight interleaved partial sums, then added in order).
 double sum_squares(const float* x, std::size_t n);
 double sum_squares(const double* x, std::size_t n);
+double sum_squares(const bf16* x, std::size_t n);  // of the values widened to float32 (exact)
 
 }  // namespace descent::detail

@@ -18,7 +18,8 @@
 
 namespace descent {
 class Checkpoint;
-}
+class Hook;
+}  // namespace descent
 
 namespace descent::lab {
 
@@ -90,6 +91,12 @@ struct TrainOptions {
   // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor or checkpoints
   // (resume, save).
   Parallel* parallel = nullptr;
+
+  // The loop runs every extra above as a hook (descent/hooks.hpp, docs/hooks.md): the
+  // non-finite policy, clipping, the schedule, the weight average, the per-epoch test, `stop`,
+  // then these, the caller's (which must outlive the run), then checkpoints (`save`). A
+  // checkpoint holds their state too; the resume check does not know them.
+  std::vector<Hook*> hooks;
 };
 
 struct EpochMetrics {
@@ -114,7 +121,8 @@ struct RunResult {
   double cpu_seconds = 0;    // the CPU time of the same (differs from train_seconds on a busy machine)
   double best_test_accuracy = 0;
   int best_epoch = 0;              // the first epoch that reached best_test_accuracy
-  bool stopped = false;            // ended early by TrainOptions::stop (epochs is then incomplete)
+  bool stopped = false;            // ended early by TrainOptions::stop or a hook (epochs is then incomplete)
+  std::string stopped_by;          // the hook that stopped it: "stop" for TrainOptions::stop
   std::int64_t skipped_steps = 0;  // steps skipped for non-finite gradients (NonFinite::skip)
   std::int64_t zeroed_values = 0;  // gradient values zeroed (NonFinite::zero)
 };

@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Training quality with low-bit optimizer state (issue 14, docs/lowbit.md "Training quality").
+
+Runs `descent compare` with Adam, AdamW, SGDM and Lion on the tutorial's iris experiment (no other
+flags: the tutorial's settings) and on the digits MLP of docs/lab.md (--dataset digits --hidden 64
+--loss ce), each with f32, bf16 (round to nearest), bf16 (stochastic rounding) and q8 state, the
+same seed throughout, and prints a Markdown table of each run's test accuracy and final training
+loss beside f32's, with the issue's bounds: within 0.5 percentage points of f32's test accuracy
+and within 2% of its final loss; and how settled each run ends (the range of its test accuracy
+over the last 50 epochs, the first epoch whose training loss is exactly 0), which says whether
+the last epoch's numbers can be compared at that precision at all.
+
+Every run passes --state-min-size 0: iris's tensors (4x3 and 3 values) and most of the MLP's
+(64x10, the biases) are smaller than the default min_size of 4096, and would keep f32 state, so
+the table would compare f32 with f32. With min_size 0 every tensor's state is low-bit.
+
+Usage: bench/lowbit_quality.py [--descent build/descent] [--out build/lowbit_quality]
+Standard library only; run with /usr/bin/python3 from the repository's root.
+
+       build/venv/bin/python bench/lowbit_quality.py --v-probe
+The probe behind the table's explanation instead (the Python package, `make python`): Adam's
+V_t after the same 2000 shrinking gradients into 12 values, each low-bit form against float32.
+"""
+import argparse
+import csv
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+OPTIMIZERS = ["adam", "adamw", "sgdm", "lion"]
+EXPERIMENTS = [("iris", []), ("digits", ["--dataset", "digits", "--hidden", "64", "--loss", "ce"])]
+STATES = [("f32", "f32", "nearest"), ("bf16 nearest", "bf16", "nearest"), ("bf16 stochastic", "bf16", "stochastic"),
+          ("q8", "q8", "nearest")]
+ACC_BOUND_PP = 0.5  # percentage points of test accuracy
+LOSS_BOUND = 0.02  # relative difference of the final training loss
+
+
+def run(descent, out, experiment, flags, state, dtype, rounding):
+    directory = os.path.join(out, experiment, state.replace(" ", "_"))
+    cmd = [descent, "compare", "--optimizers", ",".join(OPTIMIZERS), *flags, "--state-dtype", dtype,
+           "--state-rounding", rounding, "--state-min-size", "0", "--out", directory]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"lowbit_quality: {shlex.join(cmd)} exited with {done.returncode}: {done.stderr.strip()}")
+    with open(os.path.join(directory, "summary.json")) as f:
+        summary = json.load(f)
+    config = summary["config"]
+    asked = {"state_dtype": dtype, "state_rounding": rounding, "state_min_size": 0}
+    if any(config.get(k) != v for k, v in asked.items()):  # the run must have stored its state as asked
+        sys.exit(f"lowbit_quality: {directory}/summary.json's config has "
+                 f"{ {k: config.get(k) for k in asked} }, not {asked}")
+    cmd[0] = "descent"
+    curves = {}
+    with open(os.path.join(directory, "metrics.csv")) as f:
+        for r in csv.DictReader(f):
+            curves.setdefault(r["optimizer"], []).append((int(r["epoch"]), float(r["loss"]), float(r["test_accuracy"])))
+    runs = {r["optimizer"]: {**r, "curve": curves[r["optimizer"]]} for r in summary["runs"]}
+    return shlex.join(cmd), runs
+
+
+def settling(curve, last=50):
+    """How settled a run ends: its test accuracy's range over the last epochs (min, max, in %),
+    and the first epoch whose training loss is exactly 0 (or None)."""
+    tail = [100 * a for e, _, a in curve[-last:]]
+    zero = next((e for e, loss, _ in curve if loss == 0), None)
+    return min(tail), max(tail), zero
+
+
+def loss_delta(loss, base):
+    if base == 0:
+        return 0.0 if loss == 0 else float("inf")
+    return (loss - base) / base
+
+
+def v_probe():
+    """Adam's V_t (lr 0: the weights do not matter) over 12 values of gradient scales 0.01..1,
+    each step's gradient 1 ± 0.3 of its scale times exp(−t/400), as a converging run's shrink."""
+    import numpy as np
+    import descent
+
+    scale = 10.0 ** np.random.default_rng(0).uniform(-2, 0, 12)
+    forms = {"f32": {}, "bf16 nearest": dict(state_dtype="bf16"),
+             "bf16 stochastic": dict(state_dtype="bf16", state_rounding="stochastic"), "q8": dict(state_dtype="q8")}
+    v = {}
+    for form, state in forms.items():
+        w, g = np.zeros(12, np.float32), np.zeros(12, np.float32)
+        opt = descent.Adam([("w", w, g)], lr=0.0, convention="seed", state_min_size=0, **state)
+        rng = np.random.default_rng(1)
+        for t in range(2000):
+            g[...] = scale * rng.normal(1, 0.3, 12) * np.exp(-t / 400)
+            opt.step()
+        v[form] = opt.state("w")["v"].astype(np.float64)
+    for form in list(forms)[1:]:
+        r = v[form] / v["f32"]
+        print(f"{form}: V_t / f32's after 2000 steps: median {np.median(r):.3g}, min {r.min():.3g}, max {r.max():.3g}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--descent", default="build/descent", help="the descent CLI")
+    parser.add_argument("--out", default="build/lowbit_quality", help="where the runs write")
+    parser.add_argument("--v-probe", action="store_true", help="the V_t probe instead of the table")
+    args = parser.parse_args()
+    if args.v_probe:
+        return v_probe()
+
+    rows, commands, misses = [], [], 0
+    for experiment, flags in EXPERIMENTS:
+        runs = {}
+        for state, dtype, rounding in STATES:
+            command, runs[state] = run(args.descent, args.out, experiment, flags, state, dtype, rounding)
+            commands.append(command)
+        for state, _, _ in STATES[1:]:
+            same = all(runs[state][o]["final_loss"] == runs["f32"][o]["final_loss"] for o in OPTIMIZERS)
+            if same:  # every optimizer's loss to the last bit: the state cannot have been low-bit
+                sys.exit(f"lowbit_quality: {experiment} with {state} state ends exactly as f32 for every optimizer")
+        for o in OPTIMIZERS:
+            base = runs["f32"][o]
+            for state, _, _ in STATES:
+                r = runs[state][o]
+                acc = 100 * r["final_test_accuracy"]
+                d_acc = acc - 100 * base["final_test_accuracy"]
+                d_loss = loss_delta(r["final_loss"], base["final_loss"])
+                ok = abs(d_acc) <= ACC_BOUND_PP + 1e-9 and abs(d_loss) <= LOSS_BOUND
+                if state != "f32":
+                    misses += not ok
+                lo, hi, zero = settling(r["curve"])
+                rows.append((experiment, o, state, f"{acc:.2f}", "" if state == "f32" else f"{d_acc:+.2f}",
+                             f"{r['final_loss']:.4g}",
+                             "" if state == "f32" else ("inf" if d_loss == float("inf") else f"{100 * d_loss:+.1f}%"),
+                             "" if state == "f32" else ("yes" if ok else "**no**"),
+                             f"{lo:.2f}–{hi:.2f}", "" if zero is None else str(zero)))
+
+    print("| data | optimizer | state | test acc (%) | Δ acc (pp) | final loss | Δ loss | within bounds |"
+          " acc, last 50 epochs (%) | loss 0 from epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\nBounds: |Δ acc| ≤ {ACC_BOUND_PP} pp and |Δ loss| ≤ {100 * LOSS_BOUND:g}% of f32's; "
+          f"{misses} of {len(OPTIMIZERS) * len(EXPERIMENTS) * (len(STATES) - 1)} low-bit runs miss them.")
+    print("\nCommands:\n")
+    for command in commands:
+        print(f"    {command}")
+
+
+if __name__ == "__main__":
+    main()
