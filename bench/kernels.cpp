@@ -1,6 +1,7 @@
-// Google Benchmark suite for the optimizer steps: every rule on one float tensor of 1e3 to 1e8
-// values, next to the roofline pass over the same arrays (detail/roofline.hpp). Threads follow
-// OMP_NUM_THREADS. Not run by ctest: speed is measured here, never asserted.
+// Google Benchmark suite for the optimizer steps: every rule (and Adam with bf16 and q8 state) on
+// one float tensor of 1e3 to 1e8 values, next to the roofline pass over the same arrays
+// (detail/roofline.hpp). Threads follow OMP_NUM_THREADS. Not run by ctest: speed is measured
+// here, never asserted.
 //   build/bench/descent_bench_kernels --benchmark_filter=adam
 #include <benchmark/benchmark.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "descent/registry.hpp"
+#include "descent/state.hpp"
 #include "roofline/roofline.hpp"
 
 namespace {
@@ -40,6 +42,18 @@ void step(benchmark::State& state, const std::string& rule) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// The step with low-bit state on the whole tensor (docs/lowbit.md): bytes are w, g and the state
+// as stored, each read and written (g only read).
+void step_state(benchmark::State& state, const std::string& rule, descent::StateDType dtype,
+                descent::Rounding rounding) {
+  Setup s(rule, std::size_t(state.range(0)));
+  s.opt->set_state_options({dtype, rounding, 0, 0});
+  const double bytes = double(s.w.size()) * 3 * sizeof(float) + 2 * double(s.opt->state_bytes());
+  for (auto _ : state) s.opt->step();
+  state.SetBytesProcessed(std::int64_t(double(state.iterations()) * bytes));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 void roofline(benchmark::State& state, const std::string& rule) {
   Setup s(rule, std::size_t(state.range(0)));
   volatile float one = 1.0f, zero = 0.0f;  // runtime constants: x = 1·x + 0·g keeps the values
@@ -57,6 +71,10 @@ BENCHMARK_CAPTURE(step, sgdm, "sgdm")->Apply(sizes);
 BENCHMARK_CAPTURE(step, adagrad, "adagrad")->Apply(sizes);
 BENCHMARK_CAPTURE(step, rmsprop, "rmsprop")->Apply(sizes);
 BENCHMARK_CAPTURE(step, adam, "adam")->Apply(sizes);
+BENCHMARK_CAPTURE(step_state, adam_bf16, "adam", descent::StateDType::bf16, descent::Rounding::nearest)->Apply(sizes);
+BENCHMARK_CAPTURE(step_state, adam_bf16_stochastic, "adam", descent::StateDType::bf16, descent::Rounding::stochastic)
+    ->Apply(sizes);
+BENCHMARK_CAPTURE(step_state, adam_q8, "adam", descent::StateDType::q8, descent::Rounding::nearest)->Apply(sizes);
 BENCHMARK_CAPTURE(roofline, sgd, "sgd")->Apply(sizes);
 BENCHMARK_CAPTURE(roofline, sgdm, "sgdm")->Apply(sizes);
 BENCHMARK_CAPTURE(roofline, adam, "adam")->Apply(sizes);

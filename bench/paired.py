@@ -7,7 +7,7 @@ which goes first, for each optimizer; each round gives one ratio B/A of the medi
 and the figure is the median of those ratios.
 
   bench/paired.py --a OLD/descent --b build/descent --optimizers sgd,sgdm,adagrad,rmsprop,adam \
-      --preset big --rounds 7
+      --preset big --rounds 7 [--bench-args '--state-dtype q8 --nonfinite unchecked']
 """
 import argparse
 import json
@@ -16,9 +16,9 @@ import subprocess
 import sys
 
 
-def step_ms(binary, optimizer, preset, threads, steps):
+def step_ms(binary, optimizer, preset, threads, steps, extra):
     out = subprocess.run([binary, "bench", "--optimizer", optimizer, "--preset", preset, "--threads", str(threads),
-                          "--steps", str(steps), "--warmup", "2", "--format", "json"],
+                          "--steps", str(steps), "--warmup", "2", "--format", "json"] + extra,
                          check=True, capture_output=True, text=True).stdout
     row = json.loads(out)[0]
     return row["ms_per_step"], row["fraction_of_roofline"]
@@ -33,6 +33,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=7)
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--bench-args", default="", help="more flags for both runs, e.g. '--state-dtype q8'")
     args = p.parse_args()
     if args.rounds < 1 or args.steps < 1:
         sys.exit("paired.py: --rounds and --steps must be at least 1")
@@ -46,7 +47,7 @@ def main():
             order = [("a", args.a), ("b", args.b)] if r % 2 == 0 else [("b", args.b), ("a", args.a)]
             got = {}
             for tag, binary in order:
-                got[tag] = step_ms(binary, opt, args.preset, args.threads, args.steps)
+                got[tag] = step_ms(binary, opt, args.preset, args.threads, args.steps, args.bench_args.split())
             a_ms.append(got["a"][0])
             b_ms.append(got["b"][0])
             a_roof.append(got["a"][1])

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -55,6 +56,73 @@ TEST(BenchCli, UnknownPresetOrOptimizerIsOneLineAndExitTwo) {
   EXPECT_NE(r.out.find("--optimizer 'nosuchopt'"), std::string::npos) << r.out;
   r = run("bench --threads -1");
   EXPECT_EQ(r.code, 2);
+}
+
+// Low-bit state: the bytes a step moves and the state it keeps, by arithmetic over the preset's
+// one tensor of 2^24 values. A step reads w and g and writes w (12 bytes), and reads and writes
+// every slot: 2·4 bytes as float32, 2·2 as bf16, 2·1 as q8 plus 2·4 bytes of scale per 256 values.
+TEST(BenchCli, LowBitStateReportsItsBytesAndMemory) {
+  struct Case {
+    std::string flags, optimizer;
+    int slots;
+    double bytes, state_fraction;
+  };
+  const Case cases[] = {
+      {"--state-dtype q8", "adam", 2, 12 + 2 * (2 + 8.0 / 256), (1 + 4.0 / 256) / 4},
+      {"--state-dtype q8", "sgdm", 1, 12 + 1 * (2 + 8.0 / 256), (1 + 4.0 / 256) / 4},
+      {"--state-dtype bf16", "adam", 2, 12 + 2 * 4, 0.5},
+      {"--state-dtype bf16 --state-rounding stochastic", "adam", 2, 12 + 2 * 4, 0.5},
+      {"--state-dtype f32", "adam", 2, 28, 1},
+      // A tensor below --state-min-size keeps float32 state.
+      {"--state-dtype q8 --state-min-size 16777217", "adam", 2, 28, 1},
+  };
+  const double n = double(1 << 24);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.optimizer + " " + c.flags);
+    const Outcome r = run("bench --optimizer " + c.optimizer + " --preset big --threads 1 --steps 1 --warmup 0 " +
+                          c.flags + " --format json");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto x = nlohmann::json::parse(r.out).at(0);
+    EXPECT_EQ(x["bytes_per_param"].get<double>(), c.bytes);
+    EXPECT_EQ(x["f32_state_bytes"].get<double>(), c.slots * 4 * n);
+    EXPECT_EQ(x["state_bytes"].get<double>(), c.slots * 4 * n * c.state_fraction);
+    EXPECT_EQ(x["state_fraction"].get<double>(), c.state_fraction);
+    EXPECT_NEAR(x["gbytes_per_s"].get<double>(), c.bytes * n / (x["ms_per_step"].get<double>() * 1e6),
+                1e-6 * x["gbytes_per_s"].get<double>());
+    EXPECT_GT(x["fraction_of_roofline"].get<double>(), 0);
+  }
+}
+
+// 10,000 tensors of 1,000 values: below the default min_size all keep float32 state; with
+// --state-min-size 0 each is 4 blocks of q8 (the last one short), 4 scales per slot.
+TEST(BenchCli, ManySmallTensorsKeepFloatStateBelowMinSize) {
+  Outcome r =
+      run("bench --optimizer adam --preset many-small --threads 2 --steps 1 --warmup 0 --state-dtype q8 "
+          "--format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at(0)["bytes_per_param"].get<double>(), 28.0);
+  r =
+      run("bench --optimizer adam --preset many-small --threads 2 --steps 1 --warmup 0 --state-dtype q8 "
+          "--state-min-size 0 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto x = nlohmann::json::parse(r.out).at(0);
+  EXPECT_DOUBLE_EQ(x["bytes_per_param"].get<double>(), (12 * 1000 + 2 * (2 * 1000 + 2 * 4 * 4)) / 1000.0);
+  EXPECT_EQ(x["state_bytes"].get<double>(), 10000 * 2 * (1000 + 4 * 4));
+  EXPECT_EQ(x["state_dtype"], "q8");
+  EXPECT_EQ(x["state_min_size"].get<int>(), 0);
+}
+
+TEST(BenchCli, BadStateFlagsAreOneLineAndExitTwo) {
+  Outcome r = run("bench --state-dtype q8 --state-rounding stochastic");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "descent: error: --state-rounding stochastic applies to --state-dtype bf16 only, not q8\n");
+  for (const char* bad : {"--state-dtype q4", "--state-dtype ''", "--state-rounding up", "--state-min-size -1",
+                          "--state-min-size ''", "--state-min-size 0x10"}) {
+    r = run(std::string("bench --preset big --steps 1 --warmup 0 ") + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
 }
 
 }  // namespace

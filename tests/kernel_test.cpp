@@ -5,6 +5,7 @@
 // formula, at every level.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -197,6 +198,58 @@ TEST_P(Kernel, RooflinePassAppliesItsFormulaToEveryElement) {
       ASSERT_EQ(s0[i][j], 7.0f);
       ASSERT_EQ(s1[i][j], -11.0f);
     }
+}
+
+// Low-bit slots stream at their own width: 2-byte and 1-byte values take x + b (the integers
+// wrap), q8's scales s = a·s + b, each once whatever the split between threads.
+TEST_P(Kernel, RooflinePassStreamsLowBitSlotsAtTheirWidths) {
+  const std::vector<std::size_t> sizes{5, 70000, 3, 40000, 257};
+  std::vector<std::vector<float>> w, g, scales;
+  std::vector<std::vector<std::uint16_t>> h;
+  std::vector<std::vector<std::uint8_t>> c;
+  std::vector<descent::bench::Stream> streams;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const std::size_t n = sizes[i];
+    w.emplace_back(n, 1.0f);
+    g.emplace_back(n, 0.5f);
+    h.emplace_back(n, std::uint16_t(65535));
+    c.emplace_back(2 * n, std::uint8_t(7));
+    scales.emplace_back(2 * ((n + 255) / 256), 1.0f);
+  }
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const std::size_t n = sizes[i];
+    if (i % 2 == 0)
+      streams.push_back({w[i].data(), g[i].data(), {h[i].data(), nullptr, nullptr}, n, 2});
+    else
+      streams.push_back({w[i].data(),
+                         g[i].data(),
+                         {c[i].data(), c[i].data() + n, nullptr},
+                         n,
+                         1,
+                         {scales[i].data(), scales[i].data() + (n + 255) / 256, nullptr}});
+  }
+  descent::bench::roofline_pass(streams, 1, 2, 3.0f, 2.0f);  // one slot: x + 2, s = 3s + 2
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const std::size_t n = sizes[i], blocks = (n + 255) / 256;
+    for (std::size_t j = 0; j < n; ++j) {
+      ASSERT_EQ(w[i][j], 4.0f);
+      if (i % 2 == 0) {
+        ASSERT_EQ(h[i][j], 1);  // 65535 + 2 wraps
+      } else {
+        ASSERT_EQ(c[i][j], 9);
+        ASSERT_EQ(c[i][n + j], 7);  // slot 2 is not streamed with slot_count 1
+      }
+    }
+    if (i % 2 == 1)
+      for (std::size_t b = 0; b < blocks; ++b) {
+        ASSERT_EQ(scales[i][b], 5.0f) << i << " " << b;
+        ASSERT_EQ(scales[i][blocks + b], 1.0f);
+      }
+  }
+  // Bytes: w, g read and w written (12 per value); each slot read and written at its width, q8's
+  // scales too.
+  EXPECT_EQ(descent::bench::stream_bytes(streams[0], 2), 12.0 * 5 + 2 * 2 * 2 * 5);
+  EXPECT_EQ(descent::bench::stream_bytes(streams[1], 2), 12.0 * 70000 + 2 * (2 * 70000 + 2 * 4 * 274));
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, Kernel, descent::testing::every_level,

@@ -4,6 +4,7 @@
 // from a checkpoint, stochastic rounding's bias, the state's memory, and the errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -65,6 +66,39 @@ TEST(LowbitGolden, Q8MapsDecodeToTheirFormulas) {
       const float got = is_signed ? descent::detail::q8_decode<true>(c) : descent::detail::q8_decode<false>(c);
       EXPECT_EQ(got, float(value.get<double>())) << "code " << code;
     }
+  }
+}
+
+// The encoder's bit tricks against the nearest value of NumPy's map (its values from the
+// golden; the nearest found by search, a tie by the exact midpoint, to the even code), for one
+// float32 in 127 of [0, 1 + 2^-10] and of its negatives (8 million per sign and map):
+// subnormals, both maps' subnormal and normal ranges and the carries between their binades.
+TEST(LowbitGolden, Q8EncodesTheNearestCodeOfTheMap) {
+  for (const bool is_signed : {true, false}) {
+    SCOPED_TRACE(is_signed ? "signed" : "unsigned");
+    const json& map = golden()["q8_maps"][is_signed ? "signed" : "unsigned"];
+    std::vector<double> value;  // by magnitude code, 0 up to the code of 1.0
+    for (int c = 0; map.contains(std::to_string(c)); ++c) value.push_back(map[std::to_string(c)].get<double>());
+    ASSERT_EQ(value.back(), 1.0);
+    auto nearest = [&](float q) {
+      const double a = std::fabs(double(q));
+      const std::size_t hi = std::size_t(std::lower_bound(value.begin(), value.end(), a) - value.begin());
+      if (hi == value.size()) return int(value.size() - 1);  // above 1.0: the code of 1.0
+      if (hi == 0 || value[hi] == a) return int(hi);
+      const double twice = 2 * a, mid = value[hi - 1] + value[hi];  // both exact in double
+      return int(twice < mid ? hi - 1 : twice > mid ? hi : (hi % 2 ? hi - 1 : hi));
+    };
+    long checked = 0;
+    for (std::uint32_t b = 0; b <= 0x3f802000u; b += 127)
+      for (const std::uint32_t sign : {0u, 0x80000000u}) {
+        if (sign && !is_signed) continue;
+        const float q = from_bits(b | sign);
+        const int want = nearest(q) | (sign ? 0x80 : 0);
+        const int got = is_signed ? descent::detail::q8_encode<true>(q) : descent::detail::q8_encode<false>(q);
+        ASSERT_EQ(got, want) << "q = " << q << " (bits " << std::hex << (b | sign) << ")";
+        ++checked;
+      }
+    EXPECT_GT(checked, 8'000'000);
   }
 }
 

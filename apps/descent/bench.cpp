@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -18,6 +19,8 @@
 #include "commands.hpp"
 #include "descent/cpu.hpp"
 #include "descent/registry.hpp"
+#include "descent/state.hpp"
+#include "parse.hpp"
 #include "roofline/roofline.hpp"
 
 namespace descent::cli {
@@ -32,6 +35,9 @@ struct BenchArgs {
   std::string format = "table";
   std::string nonfinite = "error";  // the library's default: one more read of g per step
   std::string cpu_level = "best";   // or a level to force (descent/cpu.hpp)
+  std::string state_dtype = "f32";  // StateOptions (docs/lowbit.md)
+  std::string state_rounding = "nearest";
+  std::uint64_t state_min_size = StateOptions{}.min_size;
 };
 
 struct Tensor {
@@ -88,15 +94,62 @@ struct Result {
   std::string optimizer, preset;
   int threads;
   std::size_t params;
-  int bytes_per_param;
+  double bytes_per_param;  // read and written by one step (and by the roofline pass)
   double ms_per_step, roofline_ms;
-  double fraction;  // median over the (roofline, step) pairs of roofline time / step time
+  double fraction;                           // median over the (roofline, step) pairs of roofline time / step time
+  std::size_t state_bytes, f32_state_bytes;  // the state as kept, and as float32 state would be
   double gbytes_per_s() const { return double(params) * bytes_per_param / (ms_per_step * 1e6); }
   double roofline_gbytes_per_s() const { return double(params) * bytes_per_param / (roofline_ms * 1e6); }
   double params_per_s() const { return double(params) / (ms_per_step * 1e-3); }
+  double state_fraction() const { return f32_state_bytes ? double(state_bytes) / double(f32_state_bytes) : 1.0; }
 };
 
-Result measure(const std::string& optimizer, const std::string& preset, const BenchArgs& a) {
+// The roofline's arrays: the optimizer's own w, g and float32 slots. A low-bit slot is private
+// to the optimizer, so arrays of its stored width and size stand in for it (written here: first
+// touch), and the pass moves the same bytes as the step.
+struct Yardstick {
+  std::vector<descent::bench::Stream> streams;
+  std::vector<std::vector<unsigned char>> low;  // bf16 values or q8 codes
+  std::vector<std::vector<float>> low_scales;   // q8's
+  double bytes = 0;                             // one pass's
+};
+
+int kept_slots(const Optimizer& opt) {
+  int k = 0;
+  for (std::string_view name : opt.slot_names()) k += opt.state(0, name) ? 1 : 0;
+  if (k > 3) throw Error(fmt::format("bench: {} keeps more slots than the roofline pass streams", opt.name()));
+  return k;
+}
+
+Yardstick yardstick(const Optimizer& opt, int slot_count, std::vector<std::vector<float>>& w,
+                    const std::vector<std::vector<float>>& g) {
+  Yardstick y;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    descent::bench::Stream s{w[i].data(), g[i].data(), {}, w[i].size()};
+    const StateDType d = opt.state_dtype(i);
+    s.width = d == StateDType::q8 ? 1 : d == StateDType::bf16 ? 2 : 4;
+    int k = 0;
+    for (std::string_view name : opt.slot_names()) {
+      if (k == slot_count) break;
+      if (d == StateDType::f32) {
+        if (SlotView v = opt.state(i, name)) s.slots[k++] = const_cast<void*>(v.data);
+        continue;
+      }
+      y.low.emplace_back(s.n * std::size_t(s.width), 1);
+      s.slots[k] = y.low.back().data();
+      if (d == StateDType::q8) {
+        y.low_scales.emplace_back((slot_bytes(d, DType::f32, s.n) - s.n) / sizeof(float), 1.0f);
+        s.scales[k] = y.low_scales.back().data();
+      }
+      ++k;
+    }
+    y.bytes += descent::bench::stream_bytes(s, slot_count);
+    y.streams.push_back(s);
+  }
+  return y;
+}
+
+Result measure(const std::string& optimizer, const std::string& preset, const BenchArgs& a, const StateOptions& state) {
   const std::vector<Tensor> tensors = preset_tensors(preset);
   // Each tensor in its own allocation, as in a model; written here, before any timing, so the
   // pages are mapped (first touch) by the time the first step runs.
@@ -118,21 +171,13 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   opt->set_threads(a.threads);
   opt->set_nonfinite(parse_nonfinite(a.nonfinite));
 
-  // The roofline streams over the optimizer's own arrays: w, g and every slot it keeps.
-  std::vector<descent::bench::Stream> streams;
-  int slot_count = 0;
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    descent::bench::Stream s{w[i].data(), g[i].data(), {}, tensors[i].size};
-    int k = 0;
-    for (std::string_view name : opt->slot_names())
-      if (SlotView v = opt->state(i, name)) {
-        if (k == int(s.slots.size()))
-          throw Error(fmt::format("bench: {} keeps more slots than the roofline pass streams", optimizer));
-        s.slots[k++] = static_cast<float*>(const_cast<void*>(v.data));
-      }
-    slot_count = k;
-    streams.push_back(s);
-  }
+  // Which slots the rule keeps is read from its float32 state, before the state options apply
+  // (state() of a low-bit slot would decode it).
+  const int slot_count = kept_slots(*opt);
+  const std::size_t f32_state_bytes = opt->state_bytes();
+  for (std::size_t group = 0; group < opt->group_count(); ++group) opt->set_state_options(state, group);
+  const Yardstick y = yardstick(*opt, slot_count, w, g);
+  const std::vector<descent::bench::Stream>& streams = y.streams;
   // Runtime constants: the compiler cannot fold the pass away.
   volatile float one = 1.0f, zero = 0.0f;
   const float a1 = one, b0 = zero;
@@ -166,9 +211,16 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   // between pairs far more than within one.
   std::vector<double> ratio;
   for (int i = 0; i < a.steps; ++i) ratio.push_back(roof_ms[i] / step_ms[i]);
-  const int bytes = int(sizeof(float)) * (3 + 2 * slot_count);  // read w, g, slots; write w, slots
-  return {optimizer,       preset,       descent::bench::resolve_threads(a.threads), offset, bytes, median(step_ms),
-          median(roof_ms), median(ratio)};
+  return {optimizer,
+          preset,
+          descent::bench::resolve_threads(a.threads),
+          offset,
+          y.bytes / double(offset),
+          median(step_ms),
+          median(roof_ms),
+          median(ratio),
+          opt->state_bytes(),
+          f32_state_bytes};
 }
 
 const std::vector<std::string> all_presets{"gpt2-small", "big", "many-small"};
@@ -191,19 +243,28 @@ void run_bench(BenchArgs a) {
                                     to_string(best_cpu_level())));
     set_cpu_level(level);
   }
+  StateOptions state;
+  state.dtype = parse_state_dtype(a.state_dtype);  // the flags' checks named the choices already
+  state.rounding = parse_rounding(a.state_rounding);
+  state.min_size = a.state_min_size;
+  if (state.rounding == Rounding::stochastic && state.dtype != StateDType::bf16)
+    throw OptionError(
+        fmt::format("--state-rounding stochastic applies to --state-dtype bf16 only, not {}", a.state_dtype));
 
   std::vector<Result> results;
   const bool table = a.format == "table";
   if (table)
-    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10} {:>10} {:>8} {:>13} {:>9}\n", "rule", "preset", "threads", "params",
-               "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction");
+    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>6} {:>8} {:>10} {:>10} {:>8} {:>13} {:>9} {:>10}\n", "rule", "preset",
+               "threads", "params", "state", "B/param", "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction",
+               "state/f32");
   for (const auto& preset : a.presets)
     for (const auto& optimizer : a.optimizers) {
-      Result r = measure(optimizer, preset, a);
+      Result r = measure(optimizer, preset, a, state);
       if (table)
-        fmt::print("{:<8} {:<11} {:>7} {:>12} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f}\n", r.optimizer, r.preset,
-                   r.threads, r.params, r.ms_per_step, r.params_per_s() / 1e9, r.gbytes_per_s(),
-                   r.roofline_gbytes_per_s(), r.fraction);
+        fmt::print(
+            "{:<8} {:<11} {:>7} {:>12} {:>6} {:>8.3f} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f} {:>10.4f}\n",
+            r.optimizer, r.preset, r.threads, r.params, a.state_dtype, r.bytes_per_param, r.ms_per_step,
+            r.params_per_s() / 1e9, r.gbytes_per_s(), r.roofline_gbytes_per_s(), r.fraction, r.state_fraction());
       std::fflush(stdout);
       results.push_back(r);
     }
@@ -224,6 +285,12 @@ void run_bench(BenchArgs a) {
     j["bytes_per_param"] = r.bytes_per_param;
     j["roofline_ms_per_step"] = r.roofline_ms;
     j["cpu_level"] = to_string(cpu_level());
+    j["state_dtype"] = a.state_dtype;
+    j["state_rounding"] = a.state_rounding;
+    j["state_min_size"] = a.state_min_size;
+    j["state_bytes"] = r.state_bytes;
+    j["f32_state_bytes"] = r.f32_state_bytes;
+    j["state_fraction"] = r.state_fraction();
     out.push_back(j);
   }
   fmt::print("{}\n", out.dump(2));
@@ -255,6 +322,14 @@ void add_bench(CLI::App& app) {
                   "x86-64-v4")
       ->check(CLI::IsMember({"best", "baseline", "x86-64-v2", "x86-64-v3", "x86-64-v4"}))
       ->capture_default_str();
+  cmd->add_option("--state-dtype", args->state_dtype, "State storage: f32, bf16 or q8 (docs/lowbit.md)")
+      ->check(CLI::IsMember({"f32", "bf16", "q8"}))
+      ->capture_default_str();
+  cmd->add_option("--state-rounding", args->state_rounding, "bf16 state's rounding: nearest or stochastic")
+      ->check(CLI::IsMember({"nearest", "stochastic"}))
+      ->capture_default_str();
+  add_unsigned(cmd, "--state-min-size", args->state_min_size, std::numeric_limits<std::uint64_t>::max(),
+               "Tensors with fewer values keep f32 state");
   cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([args] { run_bench(*args); });
 }

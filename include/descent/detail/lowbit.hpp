@@ -80,36 +80,45 @@ inline constexpr std::size_t q8_block = 256;
 // The map's parameters: exponent bias (its top exponent is 1.0), the subnormals' unit.
 template <bool Signed>
 struct Q8Map {
-  static constexpr std::uint32_t bias = Signed ? 112 : 96;  // float32's exponent of code e: e + bias
-  static constexpr std::uint32_t top = Signed ? 120 : 248;  // the code of 1.0
-  static constexpr float unit = Signed ? 0x1p-17f : 0x1p-33f;
-  static constexpr float inv_unit = Signed ? 0x1p17f : 0x1p33f;
+  static constexpr std::uint32_t bias = Signed ? 112 : 96;     // float32's exponent of code e: e + bias
+  static constexpr std::uint32_t top = Signed ? 120 : 248;     // the code of 1.0
+  static constexpr float scale = Signed ? 0x1p112f : 0x1p96f;  // 2^bias
   static constexpr float smallest_normal = Signed ? 0x1p-14f : 0x1p-30f;
+  // The power of two whose ulp is the subnormals' unit (2^−17, 2^−33): adding it to a value
+  // below the smallest normal rounds the value to a whole number of units.
+  static constexpr float units = Signed ? 0x1p6f : 0x1p-10f;
 };
 
-// The value of a code, before the block scale.
+// The value of a code, before the block scale. The code's bits, moved to float32's exponent and
+// fraction fields (bits 20..27; the sign to bit 31), are the float32 2^(e−127)·(1 + f/8), or
+// for e = 0 the float32 subnormal f·2^−129; one exact multiply by 2^bias moves both to the
+// map's range. (A float32 subnormal is an input here: a process that sets the CPU's
+// denormals-are-zero flag would decode codes 1..7 as 0.)
 template <bool Signed>
 inline float q8_decode(std::uint8_t code) {
   using M = Q8Map<Signed>;
-  const std::uint32_t mag = Signed ? code & 0x7fu : code;
-  const float normal = float_of((mag + (M::bias << 3)) << 20);
-  const float v = mag >= 8 ? normal : float(std::int32_t(mag)) * M::unit;
-  return Signed && (code & 0x80u) ? -v : v;
+  // Signed: the sign-extended code, shifted, keeps bit 7 in bits 27..31; the mask leaves bit 31.
+  const std::uint32_t bits =
+      Signed ? (std::uint32_t(std::int32_t(std::int8_t(code))) << 20) & 0x87f00000u : std::uint32_t(code) << 20;
+  return float_of(bits) * M::scale;
 }
 
 // The code nearest to q (|q| ≤ 1 up to rounding), ties to the even code. Above the smallest
 // normal, rounding the float32's bits at bit 20 rounds its fraction to 3 bits (a carry moves it to
-// the next exponent, which is the next code); below, q·2^17 (or 2^33) is exact and adding 2^23
-// rounds it to an integer, ties to even (the build keeps -ffp-contract=off).
+// the next exponent, which is the next code); below, adding 2^6 (or 2^−10), whose ulp is the
+// subnormals' unit, rounds the value to a whole number of units, ties to even, and that number is
+// the sum's bits less those of 2^6 (the build keeps -ffp-contract=off).
 template <bool Signed>
 inline std::uint8_t q8_encode(float q) {
   using M = Q8Map<Signed>;
   const std::uint32_t b = bits_of(q) & 0x7fffffffu;
   const float a = float_of(b);
-  const std::uint32_t normal = ((b + 0x7ffffu + ((b >> 20) & 1u)) >> 20) - (M::bias << 3);
-  const float small = a < M::smallest_normal ? a : 0.0f;  // also keeps a NaN out of the int conversion
-  const float sub = (small * M::inv_unit + 0x1p23f) - 0x1p23f;
-  std::uint32_t mag = a >= M::smallest_normal ? normal : std::uint32_t(std::int32_t(sub));
+  // (b + half an ulp − 1 + the kept lowest bit) >> 20, less bias·8: the subtraction first, as
+  // one constant (no wrap for b above the smallest normal, and below it the result is unused).
+  const std::uint32_t normal = (b + (0x7ffffu - (M::bias << 23)) + ((b >> 20) & 1u)) >> 20;
+  const float small = a < M::smallest_normal ? a : 0.0f;  // also keeps a NaN out of the sum's bits
+  const std::uint32_t sub = bits_of(small + M::units) - bits_of(M::units);
+  std::uint32_t mag = a >= M::smallest_normal ? normal : sub;
   mag = mag < M::top ? mag : M::top;  // x·(1/s) can land an ulp above 1
   if constexpr (Signed) mag |= (bits_of(q) >> 24) & 0x80u;
   return std::uint8_t(mag);
@@ -117,10 +126,11 @@ inline std::uint8_t q8_encode(float q) {
 
 // The block's scale: the absolute maximum, as the largest magnitude's bits (non-negative floats
 // order as their bits do, and an integer max vectorizes where a float one needs -ffast-math).
+inline std::uint32_t magnitude_bits(float x) { return bits_of(x) & 0x7fffffffu; }
 inline float absmax(const float* x, std::size_t n) {
   std::uint32_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t b = bits_of(x[i]) & 0x7fffffffu;
+    const std::uint32_t b = magnitude_bits(x[i]);
     m = b > m ? b : m;
   }
   return float_of(m);
@@ -131,12 +141,19 @@ inline void q8_decode_block(const std::uint8_t* __restrict codes, float scale, f
   for (std::size_t i = 0; i < n; ++i) out[i] = q8_decode<Signed>(codes[i]) * scale;
 }
 
-// Encodes a block and returns its scale. An all-zero block has scale 0 and codes 0.
+// Encodes a block whose absolute maximum is `scale`, known already. An all-zero block has scale 0
+// and codes 0.
+template <bool Signed>
+inline void q8_encode_scaled(const float* __restrict x, float scale, std::uint8_t* __restrict codes, std::size_t n) {
+  const float inv = scale > 0 ? 1.0f / scale : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) codes[i] = q8_encode<Signed>(x[i] * inv);
+}
+
+// Encodes a block and returns its scale.
 template <bool Signed>
 inline float q8_encode_block(const float* __restrict x, std::uint8_t* __restrict codes, std::size_t n) {
   const float s = absmax(x, n);
-  const float inv = s > 0 ? 1.0f / s : 0.0f;
-  for (std::size_t i = 0; i < n; ++i) codes[i] = q8_encode<Signed>(x[i] * inv);
+  q8_encode_scaled<Signed>(x, s, codes, n);
   return s;
 }
 

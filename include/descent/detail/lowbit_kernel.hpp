@@ -1,8 +1,9 @@
 #pragma once
 // The update loop over low-bit state (docs/lowbit.md): the same loop as detail/kernel.hpp, with
 // the rule's update unchanged between a decode and a rounding store, in one pass over memory.
-// bf16 decodes and rounds each value in place; q8 decodes a block of 256 values into an L1
-// buffer, runs the loop there, and encodes the block with its new absolute maximum.
+// bf16 decodes and rounds each value in place; q8 decodes each block of 256 values as the update
+// reads them, keeps the new values in an L1 buffer with their absolute maximum, and encodes the
+// block with it.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -52,6 +53,31 @@ constexpr rules::Slots nonnegative_slots() {
 
 enum class LowFormat { bf16_nearest, bf16_stochastic, q8 };
 
+// One block of q8 state: the rule's update over values decoded from their codes, as in loop()
+// (detail/kernel.hpp), the new values kept in `buf` and their absolute maximum (as magnitude bits,
+// absmax()) taken on the way, so that the block is encoded in one more pass over L1 only.
+template <class Rule, rules::Slots S, bool Decay, std::size_t... J>
+inline void q8_update(const rules::Prelude<float>& p, const typename Rule::template Step<float>& k, float* __restrict w,
+                      const float* __restrict g, const std::uint8_t* const* codes, const float* scales,
+                      float (*__restrict buf)[q8_block], std::uint32_t* top, std::size_t n, std::index_sequence<J...>) {
+  constexpr rules::Slots nonneg = nonnegative_slots<Rule>();
+  std::uint32_t m[sizeof...(J) > 0 ? sizeof...(J) : 1] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    const float w0 = w[i];
+    float gi = g[i], wi = w0;
+    if constexpr (Decay) {
+      gi = p.sign * gi + p.l2 * w0;
+      wi = p.keep * w0;
+    }
+    float slot[sizeof...(J) > 0 ? sizeof...(J) : 1] = {
+        (rules::has(S, J) ? q8_decode<!rules::has(nonneg, J)>(codes[J][i]) * scales[J] : 0.0f)...};
+    Rule::template update<S>(k, wi, gi, slot[J]...);
+    ((rules::has(S, J) ? void((buf[J][i] = slot[J], m[J] = std::max(m[J], magnitude_bits(slot[J])))) : void()), ...);
+    w[i] = wi;
+  }
+  ((top[J] = m[J]), ...);
+}
+
 template <class Rule, rules::Slots S, bool Decay, LowFormat F, std::size_t... J>
 inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::template Step<float>& k0, float* w,
                         const float* g, const LowSlots& ls, std::size_t n, std::index_sequence<J...> seq) {
@@ -65,19 +91,23 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
     const Bf16Stochastic c{{ls.key[0], ls.key[1], ls.key[2], ls.key[3]}, ls.begin};
     loop<Rule, S, Decay>(p, k, w, g, s, n, c, seq);
   } else {
+    constexpr std::size_t slots = sizeof...(J) > 0 ? sizeof...(J) : 1;
     constexpr rules::Slots nonneg = nonnegative_slots<Rule>();
-    alignas(64) float buf[sizeof...(J) > 0 ? sizeof...(J) : 1][q8_block];
-    float* s[sizeof...(J) > 0 ? sizeof...(J) : 1] = {buf[J]...};
+    alignas(64) float buf[slots][q8_block];
     for (std::size_t b = 0; b < n; b += q8_block) {
-      const std::size_t len = std::min(q8_block, n - b);
       const std::size_t block = b / q8_block;
-      ((rules::has(S, J) ? q8_decode_block<!rules::has(nonneg, J)>(static_cast<const std::uint8_t*>(ls.data[J]) + b,
-                                                                   ls.scales[J][block], buf[J], len)
-                         : void()),
-       ...);
-      loop<Rule, S, Decay>(p, k, w + b, g + b, s, len, Plain<float>{}, seq);
-      ((rules::has(S, J) ? void(ls.scales[J][block] = q8_encode_block<!rules::has(nonneg, J)>(
-                                    buf[J], static_cast<std::uint8_t*>(ls.data[J]) + b, len))
+      const std::uint8_t* codes[slots] = {
+          (rules::has(S, J) ? static_cast<const std::uint8_t*>(ls.data[J]) + b : nullptr)...};
+      const float scales[slots] = {(rules::has(S, J) ? ls.scales[J][block] : 0.0f)...};
+      std::uint32_t top[slots] = {};
+      // A whole block has a fixed trip count: no remainder loops around the vectorized one.
+      if (n - b >= q8_block)
+        q8_update<Rule, S, Decay>(p, k, w + b, g + b, codes, scales, buf, top, q8_block, seq);
+      else
+        q8_update<Rule, S, Decay>(p, k, w + b, g + b, codes, scales, buf, top, n - b, seq);
+      const std::size_t len = std::min(q8_block, n - b);
+      ((rules::has(S, J) ? q8_encode_scaled<!rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = float_of(top[J]),
+                                                                    static_cast<std::uint8_t*>(ls.data[J]) + b, len)
                          : void()),
        ...);
     }
