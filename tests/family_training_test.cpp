@@ -82,6 +82,25 @@ TEST(Clip, ByValueClampsInPlace) {
   EXPECT_THROW(descent::clip_grad_value({descent::Param("w", std::span(w), std::span(g))}, -1), descent::OptionError);
 }
 
+// Bad values are named with the number as written in shortest form, not as "-1.000000".
+TEST(Clip, BadValuesPrintTheNumberInShortestForm) {
+  std::vector<float> w{0}, g{1};
+  const std::vector<descent::Param> params{descent::Param("w", std::span(w), std::span(g))};
+  const auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const descent::OptionError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message([&] { descent::clip_grad_value(params, -1.5); }),
+            "clip: clip_value = -1.5 is out of range [0, inf)");
+  auto opt = plain_sgd(params);
+  EXPECT_EQ(message([&] { descent::clip_grad_norm(*opt, -0.25); }), "clip: max_norm = -0.25 is out of range (0, inf)");
+  EXPECT_EQ(message([&] { descent::WeightAverage::ema(params, 1.125); }), "ema: decay = 1.125 is out of range [0, 1]");
+}
+
 // The folded scale is the same multiplication as scaling the gradient memory first: same bits.
 TEST(GradScale, FoldedScaleEqualsScaledGradients) {
   for (const char* name : {"adam", "sgdm", "lamb", "adamw"}) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "descent/accumulate.hpp"
+#include "descent/options.hpp"
 
 namespace descent {
 
@@ -22,7 +23,7 @@ bool GradientAccumulation::add() {
 WeightAverage::WeightAverage(const std::vector<Param>& params, double decay, bool ema)
     : params_(params), decay_(decay), ema_(ema) {
   if (ema && !(decay >= 0 && decay <= 1))
-    throw OptionError("ema: decay = " + std::to_string(decay) + " is out of range [0, 1]");
+    throw OptionError("ema: decay = " + format_number(decay) + " is out of range [0, 1]");
   for (const Param& p : params_) {
     const bool f32 = p.dtype() == DType::f32;
     avg32_.emplace_back(f32 ? p.size() : 0);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "descent/detail/reduce.hpp"
+#include "descent/options.hpp"
 
 namespace descent {
 
@@ -30,14 +31,14 @@ double global_grad_norm(const Optimizer& optimizer) {
 }
 
 static void check_max_norm(double max_norm) {
-  if (!(max_norm > 0)) throw OptionError("clip: max_norm = " + std::to_string(max_norm) + " is out of range (0, inf)");
+  if (!(max_norm > 0)) throw OptionError("clip: max_norm = " + format_number(max_norm) + " is out of range (0, inf)");
 }
 
 double clip_grad_norm(Optimizer& optimizer, double max_norm, bool error_if_nonfinite) {
   check_max_norm(max_norm);
   const double norm = global_grad_norm(optimizer);
   if (error_if_nonfinite && !std::isfinite(norm))
-    throw Error("clip: the total norm of the gradients is " + std::to_string(norm));
+    throw Error("clip: the total norm of the gradients is " + format_number(norm));
   const double coef = std::min(1.0, max_norm / (norm + 1e-6));
   for (std::size_t i = 0; i < optimizer.params().size(); ++i)
     optimizer.set_grad_scale(i, optimizer.grad_scale(i) * coef);
@@ -53,7 +54,7 @@ std::vector<double> clip_grad_norm_per_tensor(Optimizer& optimizer, double max_n
 }
 
 void clip_grad_value(const std::vector<Param>& params, double clip) {
-  if (!(clip >= 0)) throw OptionError("clip: clip_value = " + std::to_string(clip) + " is out of range [0, inf)");
+  if (!(clip >= 0)) throw OptionError("clip: clip_value = " + format_number(clip) + " is out of range [0, inf)");
   for (const Param& p : params) {
     // The documented precondition: the caller's gradient memory is writable.
     if (p.dtype() == DType::f32) {
