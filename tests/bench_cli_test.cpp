@@ -1,29 +1,19 @@
 // `descent bench` as a command: its JSON contract and its bad-input errors. (Its speed is
 // measured by running it, never asserted here.)
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "shell.hpp"
+
 namespace {
 
-struct Outcome {
-  int code;
-  std::string out;
-};
+using shell::Outcome;
 
-Outcome run(const std::string& args) {
-  const std::string cmd = std::string(DESCENT_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Outcome run(const std::string& args) { return shell::descent(args); }
 
 TEST(BenchCli, JsonHasOneResultPerOptimizerWithTheContractKeys) {
   const Outcome r = run("bench --optimizer sgdm,adam --preset big --threads 1 --steps 1 --warmup 0 --format json");

@@ -2,7 +2,6 @@
 // DESCENT_CPU_LEVEL and `bench --cpu-level` through the CLI. The kernels' numbers at each
 // level are the parity suites' job (kernel_test, driver_test, family_property_test).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include "cpu_levels.hpp"
 #include "descent/descent.hpp"
 #include "descent/detail/kernel.hpp"
+#include "shell.hpp"
 
 namespace {
 
@@ -83,19 +83,9 @@ TEST(CpuLevel, GradientCheckFindsEveryBadValueAtEveryLevel) {
   }
 }
 
-struct Outcome {
-  int code;
-  std::string out;
-};
+using shell::Outcome;
 
-Outcome run(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Outcome run(const std::string& command) { return shell::run(command + " 2>&1"); }
 
 const std::string bench =
     std::string(DESCENT_CLI) + " bench --optimizer adam --preset big --threads 1 --steps 1 --warmup 0 --format json";

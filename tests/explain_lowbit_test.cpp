@@ -3,7 +3,6 @@
 // 8 significant bits by the binade's ulp, ties to even; q8: code·scale with the block's largest
 // magnitude as scale), not by the library's codec.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdint>
@@ -14,21 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "shell.hpp"
+
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
+using Result = shell::Outcome;
 
-Result cli(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(DESCENT_CLI) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Result cli(const std::string& args) { return shell::descent(args); }
 
 using Row = std::map<std::string, double>;
 
@@ -41,7 +32,7 @@ std::vector<std::string> split(const std::string& line) {
 
 std::vector<Row> csv(const std::string& args) {
   const Result r = cli("explain " + args + " --format csv");
-  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.code, 0) << r.out;
   std::istringstream in(r.out);
   std::string line;
   std::getline(in, line);
@@ -163,11 +154,11 @@ TEST(ExplainLowbit, Bf16StochasticRoundsToANeighbourAndFollowsTheSeed) {
 
 TEST(ExplainLowbit, TableAndJsonSayTheOneValueGetsLowBitState) {
   const Result table = cli("explain adam --grads 0.5 --state-dtype q8");
-  ASSERT_EQ(table.status, 0) << table.out;
+  ASSERT_EQ(table.code, 0) << table.out;
   EXPECT_NE(table.out.find("min_size 0"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("code"), std::string::npos) << table.out;
   const Result json = cli("explain adam --grads 0.5 --state-dtype bf16 --format json");
-  ASSERT_EQ(json.status, 0) << json.out;
+  ASSERT_EQ(json.code, 0) << json.out;
   EXPECT_NE(json.out.find("\"min_size\": 0"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find("\"bits\": 15693"), std::string::npos) << json.out;  // bf16(0.05) = 0x3d4d
   const Result help = cli("explain adam --help");
@@ -177,24 +168,24 @@ TEST(ExplainLowbit, TableAndJsonSayTheOneValueGetsLowBitState) {
 
 TEST(ExplainLowbit, BadStateOptionsAreOneLineErrors) {
   const Result dtype = cli("explain adam --grads 0.5 --state-dtype q4");
-  EXPECT_EQ(dtype.status, 2);
+  EXPECT_EQ(dtype.code, 2);
   EXPECT_EQ(dtype.out, "descent: error: --state-dtype: q4 not in {f32,bf16,q8}\n");
   const Result rounding = cli("explain adam --grads 0.5 --state-dtype q8 --state-rounding stochastic");
-  EXPECT_EQ(rounding.status, 2);
+  EXPECT_EQ(rounding.code, 2);
   EXPECT_EQ(rounding.out, "descent: error: adam: state rounding 'stochastic' applies to bf16 state only, not q8\n");
   const Result range = cli("explain adam --grads 0.5,1e300 --state-dtype bf16");
-  EXPECT_EQ(range.status, 2);
+  EXPECT_EQ(range.code, 2);
   EXPECT_EQ(range.out,
             "descent: error: gradient 2 = 1e+300 is beyond float32's range (bf16 state runs a float32 parameter)\n");
   const Result w0 = cli("explain adam --grads 0.5 --w0 -1e39 --state-dtype q8");
-  EXPECT_EQ(w0.status, 2);
+  EXPECT_EQ(w0.code, 2);
   EXPECT_NE(w0.out.find("w0 = -1e+39 is beyond float32's range"), std::string::npos) << w0.out;
   const Result none = cli("explain sgd --grads 0.5 --state-dtype q8");
-  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.code, 2);
   EXPECT_EQ(none.out, "descent: error: sgd keeps no state with these options: q8 state has nothing to store\n");
-  EXPECT_EQ(cli("explain sgd --grads 0.5 --state-dtype f32").status, 0);  // the default: nothing asked
+  EXPECT_EQ(cli("explain sgd --grads 0.5 --state-dtype f32").code, 0);  // the default: nothing asked
   const Result seed = cli("explain adam --grads 0.5 --state-seed x");
-  EXPECT_EQ(seed.status, 2);
+  EXPECT_EQ(seed.code, 2);
   EXPECT_NE(seed.out.find("--state-seed"), std::string::npos) << seed.out;
 }
 

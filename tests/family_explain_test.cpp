@@ -1,34 +1,24 @@
 // descent explain over the whole family: every registry optimizer runs, its CSV keeps the
 // contract's columns first, and extra state comes after them with the right numbers.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <sstream>
 #include <string>
 
 #include "descent/descent.hpp"
+#include "shell.hpp"
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
+using Result = shell::Outcome;
 
-Result cli(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(DESCENT_CLI) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Result cli(const std::string& args) { return shell::descent(args); }
 
 TEST(FamilyExplain, EveryOptimizerKeepsTheContractColumnsFirst) {
   for (const auto& info : descent::optimizers()) {
     const Result r = cli("explain " + std::string(info.name) + " --grads 1,-2,0.5 --convention pytorch --format csv");
-    EXPECT_EQ(r.status, 0) << info.name << ": " << r.out;
+    EXPECT_EQ(r.code, 0) << info.name << ": " << r.out;
     EXPECT_EQ(r.out.rfind("t,g,m,v,eta,w", 0), 0u) << info.name << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << info.name;
   }
@@ -36,7 +26,7 @@ TEST(FamilyExplain, EveryOptimizerKeepsTheContractColumnsFirst) {
 
 TEST(FamilyExplain, AdamaxShowsItsInfinityNormColumn) {
   const Result r = cli("explain adamax --grads 1,-2 --convention pytorch --format csv");
-  ASSERT_EQ(r.status, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   std::istringstream in(r.out);
   std::string header, row1, row2;
   std::getline(in, header);
@@ -50,21 +40,21 @@ TEST(FamilyExplain, AdamaxShowsItsInfinityNormColumn) {
 
 TEST(FamilyExplain, KebabCaseOptionsApplyOrAreRefused) {
   const Result ok = cli("explain nadam --grads 1 --momentum-decay 0.01 --format json");
-  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_NE(ok.out.find("\"momentum_decay\": 0.01"), std::string::npos) << ok.out;
   const Result bad = cli("explain sgd --grads 1 --momentum-decay 0.01");
-  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.code, 2);
   EXPECT_EQ(bad.out,
             "descent: error: --momentum-decay does not apply to sgd (descent explain sgd --help lists its options)\n");
   const Result range = cli("explain lion --grads 1 --weight-decay -1");
-  EXPECT_EQ(range.status, 2);
+  EXPECT_EQ(range.code, 2);
   EXPECT_NE(range.out.find("weight_decay = -1 is out of range [0, inf)"), std::string::npos) << range.out;
 }
 
 // Each optimizer's help lists its own options only, typed, with every convention's default.
 TEST(FamilyExplain, HelpListsTheOptimizersOwnOptions) {
   const Result nadam = cli("explain nadam --help");
-  ASSERT_EQ(nadam.status, 0) << nadam.out;
+  ASSERT_EQ(nadam.code, 0) << nadam.out;
   EXPECT_NE(nadam.out.find("--momentum-decay FLOAT in [0, inf)"), std::string::npos) << nadam.out;
   EXPECT_NE(nadam.out.find("default seed 1e-08, pytorch 1e-08, keras 1e-07"), std::string::npos) << nadam.out;
   EXPECT_NE(nadam.out.find("--extra-mu BOOL"), std::string::npos) << nadam.out;
@@ -79,20 +69,20 @@ TEST(FamilyExplain, HelpListsTheOptimizersOwnOptions) {
 // not an alias of the tutorial's beta (it once set beta).
 TEST(FamilyExplain, FlagsAreNamedAsTyped) {
   const Result rms = cli("explain rmsprop --grads 0.5 --momentum 0.5 --convention pytorch --format json");
-  ASSERT_EQ(rms.status, 0) << rms.out;
+  ASSERT_EQ(rms.code, 0) << rms.out;
   EXPECT_NE(rms.out.find("\"momentum\": 0.5"), std::string::npos) << rms.out;
   EXPECT_NE(rms.out.find("\"beta\": 0.99"), std::string::npos) << rms.out;
   const Result beta = cli("explain sgdm --grads 1 --beta 1.5");
-  EXPECT_EQ(beta.status, 2);
+  EXPECT_EQ(beta.code, 2);
   EXPECT_EQ(beta.out, "descent: error: --beta 1.5: sgdm: option momentum = 1.5 is out of range [0, 1)\n");
   const Result twice = cli("explain sgdm --grads 1 --beta 0.5 --momentum 0.6");
-  EXPECT_EQ(twice.status, 2);
+  EXPECT_EQ(twice.code, 2);
   EXPECT_EQ(twice.out, "descent: error: --momentum 0.6 and --beta 0.5 both set momentum\n");
   const Result moot = cli("explain sgd --grads 1 --dampening 0.5");
-  EXPECT_EQ(moot.status, 2);
+  EXPECT_EQ(moot.code, 2);
   EXPECT_EQ(moot.out, "descent: error: sgd: option dampening = 0.5 has no effect with momentum = 0\n");
   const Result none = cli("explain");
-  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.code, 2);
   EXPECT_NE(none.out.find("explain needs an optimizer: one of sgd, sgdm, nesterov,"), std::string::npos) << none.out;
 }
 
@@ -115,16 +105,16 @@ TEST(FamilyExplain, TheFormulaIsTheConventions) {
 // A run that overflows says where it diverged, with exit 2, after the rows up to it.
 TEST(FamilyExplain, DivergingSaysAtWhichStep) {
   const Result r = cli("explain sgd --grads 1e300,1e300,1 --lr 1e300 --convention pytorch --format csv");
-  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("descent: error: sgd diverged at step 1"), std::string::npos) << r.out;
   const Result empty = cli("explain sgd --grads ''");
-  EXPECT_EQ(empty.status, 2) << empty.out;
+  EXPECT_EQ(empty.code, 2) << empty.out;
   EXPECT_EQ(empty.out, "descent: error: --grads '': an empty list\n");
   const Result hole = cli("explain sgd --grads 1,,2");
-  EXPECT_EQ(hole.status, 2) << hole.out;
+  EXPECT_EQ(hole.code, 2) << hole.out;
   EXPECT_EQ(hole.out, "descent: error: --grads '1,,2': item 2 is empty\n");
   const Result word = cli("explain sgd --grads 1,x");
-  EXPECT_EQ(word.status, 2) << word.out;
+  EXPECT_EQ(word.code, 2) << word.out;
   EXPECT_EQ(word.out, "descent: error: --grads '1,x': item 2 ('x') is not a finite number\n");
 }
 

@@ -4,7 +4,6 @@
 #include "descent/minimize.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include "descent/functions.hpp"
 #include "descent/optimizers.hpp"
 #include "descent/registry.hpp"
+#include "shell.hpp"
 
 namespace {
 
@@ -354,20 +354,11 @@ TEST(MinimizeErrors, NaNMidRunNamesTheStep) {
 
 // ---- The command line ---------------------------------------------------------------------
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout, or stderr when err is asked for
-};
+using CliResult = shell::Outcome;
 
+// stdout, or stderr when `err` is asked for.
 CliResult cli(const std::string& args, bool err = false) {
-  const std::string cmd = std::string(DESCENT_CLI) + " " + args + (err ? " 2>&1 >/dev/null" : " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return shell::run(std::string(DESCENT_CLI) + " " + args + (err ? " 2>&1 >/dev/null" : " 2>/dev/null"));
 }
 
 void expect_bad_input(const std::string& args, const std::string& message) {
