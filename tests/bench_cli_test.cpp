@@ -83,6 +83,36 @@ TEST(BenchCli, LowBitStateReportsItsBytesAndMemory) {
   }
 }
 
+// Peak memory (issue 14's targets): the resident memory the optimizer adds at its peak, read from
+// the system, is its state's kept bytes in every form. The f32 state a constructor allocates
+// before the state options arrive must not be resident at any point, nor a float32 copy of it.
+#ifdef __linux__
+TEST(BenchCli, PeakStateMemoryIsTheKeptStateInEveryForm) {
+  auto peak = [](const std::string& flags) {
+    const Outcome r =
+        run("bench --optimizer adam --preset big --threads 2 --steps 1 --warmup 1 --format json " + flags);
+    EXPECT_EQ(r.code, 0) << r.out;
+    const auto x = nlohmann::json::parse(r.out).at(0);
+    EXPECT_FALSE(x["peak_state_bytes"].is_null()) << flags;
+    return std::pair{x["peak_state_bytes"].get<double>(), x["state_bytes"].get<double>()};
+  };
+  const auto [f32, f32_kept] = peak("--state-dtype f32");
+  EXPECT_EQ(f32_kept, 2 * 4 * double(1 << 24));
+  // Every page of float32 state is written by a step: the measure sees them (and little else).
+  EXPECT_GE(f32, 0.99 * f32_kept);
+  EXPECT_LE(f32, 1.10 * f32_kept);
+  for (const char* flags :
+       {"--state-dtype bf16", "--state-dtype bf16 --state-rounding stochastic", "--state-dtype q8"}) {
+    const auto [low, kept] = peak(flags);
+    SCOPED_TRACE(flags);
+    EXPECT_GE(low, 0.99 * kept);
+    EXPECT_LE(low, kept + 0.02 * f32_kept);  // the rest of the process: a few MB at most
+  }
+  EXPECT_LE(peak("--state-dtype q8").first, 0.26 * f32);
+  EXPECT_LE(peak("--state-dtype bf16").first, 0.51 * f32);
+}
+#endif
+
 // 10,000 tensors of 1,000 values: below the default min_size all keep float32 state; with
 // --state-min-size 0 each is 4 blocks of q8 (the last one short), 4 scales per slot.
 TEST(BenchCli, ManySmallTensorsKeepFloatStateBelowMinSize) {

@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "descent/registry.hpp"
 #include "descent/state.hpp"
 #include "parse.hpp"
+#include "resident.hpp"
 #include "roofline/roofline.hpp"
 
 namespace descent::cli {
@@ -98,6 +100,10 @@ struct Result {
   double ms_per_step, roofline_ms;
   double fraction;                           // median over the (roofline, step) pairs of roofline time / step time
   std::size_t state_bytes, f32_state_bytes;  // the state as kept, and as float32 state would be
+  // The most resident memory the optimizer added, from its construction through the warmup steps
+  // (which write every page of its state): its state at its peak. Empty without warmup steps or
+  // where the system does not tell.
+  std::optional<std::size_t> peak_state_bytes;
   double gbytes_per_s() const { return double(params) * bytes_per_param / (ms_per_step * 1e6); }
   double roofline_gbytes_per_s() const { return double(params) * bytes_per_param / (roofline_ms * 1e6); }
   double params_per_s() const { return double(params) / (ms_per_step * 1e-3); }
@@ -167,6 +173,7 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
     offset += n;
     params.emplace_back(tensors[i].name, std::span<float>(w[i]), std::span<const float>(g[i]));
   }
+  const std::optional<std::size_t> before = reset_peak_resident() ? resident_bytes() : std::nullopt;
   auto opt = make_optimizer(optimizer, std::move(params), Convention::pytorch);
   opt->set_threads(a.threads);
   opt->set_nonfinite(parse_nonfinite(a.nonfinite));
@@ -176,6 +183,9 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
   const int slot_count = kept_slots(*opt);
   const std::size_t f32_state_bytes = opt->state_bytes();
   for (std::size_t group = 0; group < opt->group_count(); ++group) opt->set_state_options(state, group);
+  for (int i = 0; i < a.warmup; ++i) opt->step();
+  std::optional<std::size_t> peak_state;
+  if (const auto peak = peak_resident_bytes(); before && peak && a.warmup > 0) peak_state = *peak - *before;
   const Yardstick y = yardstick(*opt, slot_count, w, g);
   const std::vector<descent::bench::Stream>& streams = y.streams;
   // Runtime constants: the compiler cannot fold the pass away.
@@ -184,10 +194,7 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
 
   using clock = std::chrono::steady_clock;
   auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
-  for (int i = 0; i < a.warmup; ++i) {
-    opt->step();
-    descent::bench::roofline_pass(streams, slot_count, a.threads, a1, b0);
-  }
+  for (int i = 0; i < a.warmup; ++i) descent::bench::roofline_pass(streams, slot_count, a.threads, a1, b0);
   std::vector<double> step_ms, roof_ms;
   auto time_roofline = [&] {
     const auto t0 = clock::now();
@@ -220,7 +227,8 @@ Result measure(const std::string& optimizer, const std::string& preset, const Be
           median(roof_ms),
           median(ratio),
           opt->state_bytes(),
-          f32_state_bytes};
+          f32_state_bytes,
+          peak_state};
 }
 
 const std::vector<std::string> all_presets{"gpt2-small", "big", "many-small"};
@@ -254,17 +262,19 @@ void run_bench(BenchArgs a) {
   std::vector<Result> results;
   const bool table = a.format == "table";
   if (table)
-    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>6} {:>8} {:>10} {:>10} {:>8} {:>13} {:>9} {:>10}\n", "rule", "preset",
-               "threads", "params", "state", "B/param", "ms/step", "Gparams/s", "GB/s", "roofline GB/s", "fraction",
-               "state/f32");
+    fmt::print("{:<8} {:<11} {:>7} {:>12} {:>6} {:>8} {:>10} {:>10} {:>8} {:>13} {:>9} {:>10} {:>14}\n", "rule",
+               "preset", "threads", "params", "state", "B/param", "ms/step", "Gparams/s", "GB/s", "roofline GB/s",
+               "fraction", "state/f32", "peak state MB");
   for (const auto& preset : a.presets)
     for (const auto& optimizer : a.optimizers) {
       Result r = measure(optimizer, preset, a, state);
       if (table)
         fmt::print(
-            "{:<8} {:<11} {:>7} {:>12} {:>6} {:>8.3f} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f} {:>10.4f}\n",
+            "{:<8} {:<11} {:>7} {:>12} {:>6} {:>8.3f} {:>10.3f} {:>10.3f} {:>8.1f} {:>13.1f} {:>9.3f} {:>10.4f} "
+            "{:>14}\n",
             r.optimizer, r.preset, r.threads, r.params, a.state_dtype, r.bytes_per_param, r.ms_per_step,
-            r.params_per_s() / 1e9, r.gbytes_per_s(), r.roofline_gbytes_per_s(), r.fraction, r.state_fraction());
+            r.params_per_s() / 1e9, r.gbytes_per_s(), r.roofline_gbytes_per_s(), r.fraction, r.state_fraction(),
+            r.peak_state_bytes ? fmt::format("{:.1f}", double(*r.peak_state_bytes) / 1e6) : "-");
       std::fflush(stdout);
       results.push_back(r);
     }
@@ -291,6 +301,7 @@ void run_bench(BenchArgs a) {
     j["state_bytes"] = r.state_bytes;
     j["f32_state_bytes"] = r.f32_state_bytes;
     j["state_fraction"] = r.state_fraction();
+    j["peak_state_bytes"] = r.peak_state_bytes ? nlohmann::ordered_json(*r.peak_state_bytes) : nullptr;
     out.push_back(j);
   }
   fmt::print("{}\n", out.dump(2));

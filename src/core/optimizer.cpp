@@ -6,6 +6,11 @@
 #include <new>
 #include <set>
 
+#if defined(__linux__) || defined(__APPLE__)
+#include <sys/mman.h>
+#define DESCENT_MMAP 1
+#endif
+
 #include "descent/detail/buffer.hpp"
 #include "descent/detail/threads.hpp"
 
@@ -47,13 +52,31 @@ namespace detail {
 Buffer::Buffer(std::size_t bytes) {
   // 64-byte alignment: whole cache lines, and aligned vector loads from the first element.
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+#ifdef DESCENT_MMAP
+  // From 1 MiB up, a private anonymous mapping: page-aligned, and its pages are the system's zero
+  // page until written, where memset would write them all now (resident memory; docs/lowbit.md).
+  if (rounded >= (std::size_t(1) << 20)) {
+    void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    ptr_ = std::unique_ptr<void, Free>(p, Free{rounded});
+    return;
+  }
+#endif
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw std::bad_alloc();
   std::memset(p, 0, rounded);
-  ptr_.reset(p);
+  ptr_ = std::unique_ptr<void, Free>(p, Free{0});
 }
 
-void Buffer::Free::operator()(void* p) const { std::free(p); }
+void Buffer::Free::operator()(void* p) const {
+#ifdef DESCENT_MMAP
+  if (mapped) {
+    munmap(p, mapped);
+    return;
+  }
+#endif
+  std::free(p);
+}
 
 namespace {
 thread_local int pass_threads = 1;

@@ -5,7 +5,10 @@
 
 namespace descent::detail {
 
-class Buffer {  // 64-byte aligned, zero-initialized
+// 64-byte aligned and zero-initialized. A large buffer is fresh pages from the system, which read
+// as zero and take no memory until written: the state a constructor allocates as float32 costs
+// nothing when state options replace it before the first step (docs/lowbit.md, peak memory).
+class Buffer {
  public:
   Buffer() = default;
   explicit Buffer(std::size_t bytes);
@@ -15,6 +18,7 @@ class Buffer {  // 64-byte aligned, zero-initialized
 
  private:
   struct Free {
+    std::size_t mapped;  // the bytes of a mapping, or 0 for the heap (value-initialized: 0)
     void operator()(void* p) const;
   };
   std::unique_ptr<void, Free> ptr_;

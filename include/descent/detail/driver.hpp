@@ -74,8 +74,11 @@ template <class Rule>
 struct RuleOptimizer<Rule>::Storage {
   std::vector<std::array<detail::Buffer, slot_count>> state;  // per parameter, per slot
   std::vector<StateDType> stored;                             // per parameter: how its slots are stored
-  std::vector<std::vector<float>> views;                      // state() of low-bit slots, decoded
-  std::vector<detail::Buffer> master;  // per parameter: float32 master weights (bf16 parameters), or empty
+  // Per parameter: its slots hold their initial values (no step or import has written them), so
+  // new state options allocate them anew instead of re-encoding (peak memory, docs/lowbit.md).
+  std::vector<char> fresh;
+  std::vector<std::vector<float>> views;  // state() of low-bit slots, decoded
+  std::vector<detail::Buffer> master;     // per parameter: float32 master weights (bf16 parameters), or empty
   // Per-step scalars of every group, refreshed at the start of each step.
   struct Prepared {
     rules::Prelude<float> prelude32;
@@ -123,6 +126,7 @@ void RuleOptimizer<Rule>::add_group(std::vector<Param> params, Options options) 
   groups_.back().slots = Rule::slots(groups_.back().options);
   storage_->state.resize(this->params().size());
   storage_->stored.resize(this->params().size(), StateDType::f32);
+  storage_->fresh.resize(this->params().size(), 1);
   storage_->views.resize(this->params().size() * slot_count);
   storage_->master.resize(this->params().size());
   for (std::size_t i = first; i < this->params().size(); ++i) allocate(i);
@@ -134,6 +138,7 @@ void RuleOptimizer<Rule>::allocate(std::size_t param) {
   const Group& gr = groups_[group_index(param)];
   const StateDType to = slot_dtype(gr.state, p.dtype(), p.size());
   const StateDType from = storage_->stored[param];
+  const bool fresh = storage_->fresh[param];
   constexpr rules::Slots nonneg = detail::nonnegative_slots<Rule>();
   for (std::size_t j = 0; j < slot_count; ++j) {
     auto& buf = storage_->state[param][j];
@@ -142,6 +147,7 @@ void RuleOptimizer<Rule>::allocate(std::size_t param) {
       continue;
     }
     const bool unsigned_map = rules::has(nonneg, int(j));
+    if (buf && from != to && fresh) buf = detail::Buffer();  // initial values: made anew below
     if (buf && from != to) {  // new state options: the kept values, re-encoded (float32 parameters only)
       std::vector<float> values(p.size());
       detail::decode_slot(from, unsigned_map, buf.data(), p.size(), values.data());
@@ -400,6 +406,7 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
   storage_->state.swap(state);
   storage_->stored.swap(stored);
   storage_->master.swap(master);
+  storage_->fresh.assign(params().size(), 0);
   set_skipped_steps(s.skipped_steps);
 }
 
@@ -421,6 +428,7 @@ template <class Rule>
 void RuleOptimizer<Rule>::step() {
   cpu_level();                     // a DESCENT_CPU_LEVEL this CPU cannot run is an error before anything moves
   if (!admit_gradients()) return;  // a skipped step: t and state stay as they are
+  std::fill(storage_->fresh.begin(), storage_->fresh.end(), 0);
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     Group& gr = groups_[i];
     ++gr.t;
