@@ -251,7 +251,8 @@ def test_a_mixed_model_trains(digits_data):
     assert l1.weight.dtype == BF16 and opt.state[l1.weight]["master"].dtype == torch.float32
     r1, r2 = model(torch.float32)
     peer = train(r1, r2, torch.optim.Adam([*r1.parameters(), *r2.parameters()], lr=1e-2))
-    assert after < 0.2 * before and after < 1.2 * peer + 0.02, (before, after, peer)
+    # seen: 2.33 before, 0.1200 after, torch.optim's float32 run 0.1200
+    assert after < 0.1 * before and after < 1.1 * peer, (before, after, peer)
 
 
 def test_a_parameter_without_gradient_keeps_its_weights_and_master():
