@@ -376,6 +376,30 @@ def test_loads_torch_optims_state_of_bf16_parameters():
         assert torch.equal(s["master"], w.detach().float()) and float(s["step"]) == 3
 
 
+def test_torch_optim_loads_the_state_dict_and_a_deepcopy_continues():
+    import copy
+
+    w0, grads = problem()
+    ws = [w.clone().requires_grad_() for w in w0]
+    opt = dt.Adam(ws, lr=1e-2, master_weights=True)
+    steps(opt, ws, grads[:5])
+    # torch.optim over the same bf16 parameters: its own load casts the state to bf16 (its way),
+    # and it ignores "master"
+    theirs = [w.detach().clone().requires_grad_() for w in ws]
+    peer = torch.optim.Adam(theirs, lr=1e-2)
+    peer.load_state_dict(opt.state_dict())
+    for w, p in zip(ws, theirs):
+        assert torch.equal(peer.state[p]["exp_avg"], opt.state[w]["exp_avg"].to(BF16))
+    steps(peer, theirs, grads[5:6])
+    # a deepcopy (as pickling) carries the master weights and continues as the original
+    twin = copy.deepcopy(opt)
+    ws2 = [p for g in twin.param_groups for p in g["params"]]
+    steps(opt, ws, grads[5:])
+    steps(twin, ws2, grads[5:])
+    for a, b in zip(ws, ws2):
+        assert torch.equal(a.detach(), b.detach()) and torch.equal(opt.state[a]["master"], twin.state[b]["master"])
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 def one_line(e) -> str:
