@@ -4,7 +4,11 @@ Each class is a torch.optim.Optimizer with torch.optim's constructor signature a
 (the current torch's; the arguments 1.13 had are accepted too). Every step reads each group's
 hyperparameters (so torch's lr_schedulers work unchanged) and each parameter's gradient storage
 (zero_grad(set_to_none=True) reallocates it). The state lives in descent; `state` and
-`state_dict()` show it in torch.optim's format, and `load_state_dict` takes torch.optim's."""
+`state_dict()` show it in torch.optim's format, and `load_state_dict` takes torch.optim's.
+
+bfloat16 parameters (and gradients) step in float32 and are rounded once per step; their state
+is float32, and master_weights=True keeps a float32 copy of the weights, state key "master"
+(docs/python.md, "bf16 parameters (descent.torch)")."""
 from __future__ import annotations
 
 import inspect
@@ -20,7 +24,14 @@ from . import _core, _registry
 from ._numpy import STATE_DEFAULTS, STATE_KEYS, state_core
 
 _TORCH2 = int(torch.__version__.split(".")[0]) >= 2
-_FLOATS = {torch.float32: _core.DType.f32, torch.float64: _core.DType.f64}
+_FLOATS = {torch.float32: _core.DType.f32, torch.float64: _core.DType.f64, torch.bfloat16: _core.DType.bf16}
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.bfloat16: "bfloat16"}  # the library's
+_MASTER = "master"  # the library's slot of the float32 master weights, and its key in `state`
+
+
+def _state_dtype(p: torch.Tensor) -> torch.dtype:
+    """The dtype of a parameter's state as descent keeps it: its own, float32 for bfloat16."""
+    return torch.float32 if p.dtype == torch.bfloat16 else p.dtype
 
 
 def _scalar_dtype() -> torch.dtype:
@@ -100,7 +111,7 @@ class _Descent(torch.optim.Optimizer):
         return out
 
     def _initial_slot(self, key: str, group: dict, p: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(p, memory_format=torch.contiguous_format)
+        return torch.zeros_like(p, dtype=_state_dtype(p), memory_format=torch.contiguous_format)
 
     def _extra_state(self, entry: dict, group: dict, t: int, p: torch.Tensor) -> None:
         """Adds state torch keeps beyond the slots (NAdam's mu_product)."""
@@ -145,6 +156,7 @@ class _Descent(torch.optim.Optimizer):
         saved = (self.param_groups, self._mirror, self._mirror_stale, self._mirror_dirty, self._cohorts)
         try:
             super().load_state_dict(state_dict)
+            self._uncast_bf16_state(state_dict)
             self._sync_structure()
             self._import(self._mirror)
         except Exception:
@@ -153,6 +165,19 @@ class _Descent(torch.optim.Optimizer):
                 c.applied = {}
             self._apply_options()
             raise
+
+    def _uncast_bf16_state(self, state_dict: dict) -> None:
+        """The state of each bfloat16 parameter as given, not as torch's load_state_dict cast it.
+        torch casts every floating-point state tensor to its parameter's dtype (its own state of a
+        bf16 parameter is bf16), but descent keeps a bf16 parameter's state, and its master
+        weights, in float32: cast to bf16 they would lose 16 bits each, the master weights would
+        be the bf16 weights again, and the "lowbit" integers above 256 (bf16 state's bits) would
+        change, so a round trip would not resume bit for bit."""
+        saved = [k for g in state_dict["param_groups"] for k in g["params"]]  # torch pairs them in order
+        params = [p for g in self.param_groups for p in g["params"]]
+        for k, p in zip(saved, params):
+            if p.dtype == torch.bfloat16 and k in state_dict["state"]:
+                self._mirror[p] = dict(state_dict["state"][k])
 
     def _export(self) -> dict:
         rows = {}
@@ -165,9 +190,20 @@ class _Descent(torch.optim.Optimizer):
                 i = int(info["name"])
                 stored = c.core.state_dtype(k)
                 slots = info["slots"] if stored == "f32" else {n: c.core.state(k, n) for n in info["slots"]}
-                entry = self._entry(t, slots, self.param_groups[c.group], self._params[i])
-                if entry is not None and stored != "f32":
-                    entry["lowbit"] = self._lowbit_entry(stored, t, info["slots"], self._params[i])
+                group, p = self.param_groups[c.group], self._params[i]
+                entry = self._entry(t, slots, group, p)
+                if _MASTER in slots:
+                    entry = entry or {}
+                    entry[_MASTER] = torch.from_numpy(slots[_MASTER]).reshape(p.shape)
+                # SGD and Lion keep no step, but stochastic rounding of bf16 weights is keyed by it
+                keyed = not self._has_step and p.dtype == torch.bfloat16 and \
+                    self._group_state(group)["state_rounding"] == "stochastic"
+                if stored != "f32" and (entry is not None or keyed):
+                    entry = entry or {}
+                    entry["lowbit"] = self._lowbit_entry(stored, t, info["slots"], p)
+                elif keyed:
+                    entry = entry or {}
+                    entry["lowbit"] = {"step": torch.tensor(t, dtype=torch.int64)}
                 if entry is not None:
                     rows[i] = entry
         out = defaultdict(dict)
@@ -250,6 +286,8 @@ class _Descent(torch.optim.Optimizer):
         """Slot `slot` of parameter i from a torch-format state, checked: (its values as descent
         imports them, its low-bit form (dtype, bytes) if the state has one, else None)."""
         def slot_of(i: int, slot: str):
+            if slot == _MASTER:  # float32, never low-bit
+                return values_of(i, slot), None
             return values_of(i, slot), self._stored_slot(mirror.get(self._params[i]) or {}, self._torch_key(slot), i)
 
         def values_of(i: int, slot: str):
@@ -257,7 +295,11 @@ class _Descent(torch.optim.Optimizer):
             entry = mirror.get(p) or {}
             torch_key = self._torch_key(slot)
             value = entry.get(torch_key)
-            if value is None:
+            if value is None and slot == _MASTER:
+                # A state without master weights (torch.optim's, or a run without them): they start
+                # as the bf16 weights, exactly, as when master_weights is turned on during a run.
+                value = p.detach().to(torch.float32)
+            elif value is None:
                 if entry and t > 0:
                     raise ValueError(f"{self._name()}: the state of parameter {i} (group {gi}) has no "
                                      f"'{torch_key}' (it has {', '.join(map(str, entry)) or 'nothing'})")
@@ -265,7 +307,7 @@ class _Descent(torch.optim.Optimizer):
             if not torch.is_tensor(value) or value.shape != p.shape:
                 raise ValueError(f"{self._name()}: state '{torch_key}' of parameter {i} (group {gi}) is "
                                  f"not a tensor of the parameter's shape {tuple(p.shape)}")
-            return value.detach().to(device="cpu", dtype=p.dtype).contiguous().reshape(-1).numpy()
+            return value.detach().to(device="cpu", dtype=_state_dtype(p)).contiguous().reshape(-1).numpy()
         return slot_of
 
     def _step_of(self, entry: dict, group: int) -> int:
@@ -274,8 +316,8 @@ class _Descent(torch.optim.Optimizer):
         lowbit = entry.get("lowbit")
         if not self._has_step and isinstance(lowbit, dict) and "step" in lowbit:
             step = lowbit["step"]  # SGD and Lion over low-bit state: the count _lowbit_entry kept
-        elif not self._has_step:  # SGD: a momentum buffer means at least one step was taken
-            return 1 if any(entry.get(k) is not None for k in self._slots) else 0
+        elif not self._has_step:  # SGD: a momentum buffer (or master weights) means at least one step was taken
+            return 1 if any(entry.get(k) is not None for k in (*self._slots, _MASTER)) else 0
         else:
             step = entry.get("step")
         if step is None:
@@ -286,6 +328,8 @@ class _Descent(torch.optim.Optimizer):
         return int(value)
 
     def _torch_key(self, slot: str) -> str:
+        if slot == _MASTER:
+            return _MASTER
         for k, v in self._slots.items():
             if v == slot:
                 return k
@@ -303,7 +347,7 @@ class _Descent(torch.optim.Optimizer):
         if p.layout != torch.strided:
             raise TypeError(f"{where} is {p.layout}; descent steps dense tensors")
         if p.dtype not in _FLOATS:
-            raise TypeError(f"{where} has dtype {p.dtype}; descent steps float32 and float64 tensors")
+            raise TypeError(f"{where} has dtype {p.dtype}; descent steps float32, float64 and bfloat16 tensors")
         if not p.is_contiguous():
             raise TypeError(f"{where} is not contiguous; make it so before building the optimizer "
                             f"(p.data = p.data.contiguous())")
@@ -347,11 +391,12 @@ class _Descent(torch.optim.Optimizer):
         # Low-bit state loads as stored when every such slot comes with its bytes, and they decode
         # to the values given (a caller may have changed the tensors of `state`); otherwise the
         # values are encoded again, as set_state_options does.
-        exact = all(stored[k] == "f32" or (pair[1] is not None and pair[1][0] == stored[k])
-                    for k in range(len(members)) for pair in slots[k].values())
+        # The master weights are float32 whatever the state's storage.
+        exact = all(stored[k] == "f32" or s == _MASTER or (pair[1] is not None and pair[1][0] == stored[k])
+                    for k in range(len(members)) for s, pair in slots[k].items())
         if exact:
-            self._load(core, members, t, state, [{s: v if d == "f32" else f[1] for s, (v, f) in ks.items()}
-                                                 for ks, d in zip(slots, stored)])
+            self._load(core, members, t, state, [{s: v if d == "f32" or s == _MASTER else f[1]
+                                                  for s, (v, f) in ks.items()} for ks, d in zip(slots, stored)])
             exact = all(d == "f32" or v is None or np.array_equal(core.state(k, s).reshape(-1), np.ravel(v))
                         for k, (ks, d) in enumerate(zip(slots, stored)) for s, (v, _) in ks.items())
         if not exact:
@@ -364,7 +409,7 @@ class _Descent(torch.optim.Optimizer):
         params = []
         for k, i in enumerate(members):
             p = self._params[i]
-            params.append({"name": str(i), "group": 0, "dtype": "float32" if p.dtype == torch.float32 else "float64",
+            params.append({"name": str(i), "group": 0, "dtype": _DTYPE_NAMES[p.dtype],
                            "shape": self._shape(p), "slots": slots[k]})
         core.import_state({"optimizer": core.name, "skipped_steps": 0, "params": params,
                            "groups": [{"t": t, "options": dict(core.options(0)), "state": state}]})
@@ -411,14 +456,34 @@ class _Descent(torch.optim.Optimizer):
                 why = re.sub(r"^.*?option \S+ = \S+ ", "", str(e))
                 raise ValueError(f"{self._name()}: {torch_name} = {value!r} (group {c.group}) {why}") from None
             c.applied[name] = value
-        group = self.param_groups[c.group]
-        state = {k: group.get(k, self.defaults.get(k, v)) for k, v in STATE_DEFAULTS.items()}
+        state = self._group_state(self.param_groups[c.group])
         if c.applied.get("state_options") != state:
+            where = f"{self._name()}: group {c.group}"
+            options = state_core(where, {k: v for k, v in state.items() if k != "master_weights"})
+            options["master_weights"] = self._check_master(c.group, state["master_weights"])
             try:
-                c.core.set_state_options(state_core(f"{self._name()}: group {c.group}", state), 0)
+                c.core.set_state_options(options, 0)
             except _core.OptionError as e:
-                raise ValueError(f"{self._name()}: group {c.group}: {e}") from None
+                raise ValueError(f"{where}: {e}") from None
             c.applied["state_options"] = state
+
+    def _group_state(self, group: dict) -> dict:
+        """A group's state_* arguments and master_weights, as they are now."""
+        defaults = {**STATE_DEFAULTS, "master_weights": False}
+        return {k: group.get(k, self.defaults.get(k, v)) for k, v in defaults.items()}
+
+    def _check_master(self, gi: int, value: Any) -> bool:
+        """master_weights of group gi: a bool, and True only over bfloat16 parameters (a float32
+        master of float32 weights would be the weights twice)."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{self._name()}: master_weights = {value!r} (group {gi}) is not True or False")
+        if value:
+            for p in self.param_groups[gi]["params"]:
+                if p.dtype != torch.bfloat16:
+                    raise ValueError(f"{self._name()}: master_weights = True (group {gi}) applies to bfloat16 "
+                                     f"parameters only; parameter {self._index[id(p)]} is {p.dtype} (put it in a "
+                                     f"group without master_weights)")
+        return bool(value)
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
@@ -521,6 +586,8 @@ def _derive(cls: str, info: dict, args: str, renames: dict, slots: dict) -> tupl
         params.append(inspect.Parameter(arg, kind, default=default))
     for arg, default in STATE_DEFAULTS.items():  # descent's own: how the state is stored (docs/lowbit.md)
         params.append(inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY, default=default))
+    # descent's own: a float32 copy of bfloat16 weights (docs/python.md, "bf16 parameters")
+    params.append(inspect.Parameter("master_weights", inspect.Parameter.KEYWORD_ONLY, default=False))
     registry_slots = [s["name"] for s in info["slots"]]
     for key, slot in slots.items():
         if slot not in registry_slots:
@@ -574,7 +641,9 @@ class Adagrad(_Descent):
     _state_at_init = True
 
     def _initial_slot(self, key, group, p):
-        return torch.full_like(p, float(group["initial_accumulator_value"]), memory_format=torch.contiguous_format)
+        # In the state's dtype: a bfloat16 parameter's float32 sum starts at the value, not its bf16 rounding
+        return torch.full_like(p, float(group["initial_accumulator_value"]), dtype=_state_dtype(p),
+                               memory_format=torch.contiguous_format)
 
 
 class RMSprop(_Descent):

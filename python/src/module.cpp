@@ -2,6 +2,8 @@
 // tensors). Every parameter is a view: its values and gradient stay in the caller's arrays,
 // which the Python side checks (dtype, C order, writable, CPU) and keeps alive; nanobind's
 // ndarray, without conversion, is the second check, so no path here can copy a parameter.
+// bfloat16 parameters come only from descent.torch, as addresses (param_at): NumPy has no
+// bfloat16 dtype, and a uint16 array would be a parameter whose values NumPy misreads.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/pair.h>
@@ -47,10 +49,21 @@ descent::Shape shape_of(const Array& a) {
 Param make_param(const std::string& name, DType dtype, void* value, const void* grad, std::size_t size,
                  descent::Shape shape) {
   if (shape.empty()) shape = {1};  // a 0-d array is one value
-  if (dtype == DType::f32)
-    return Param(name, static_cast<float*>(value), static_cast<const float*>(grad), size, std::move(shape));
+  switch (dtype) {
+    case DType::f32:
+      return Param(name, static_cast<float*>(value), static_cast<const float*>(grad), size, std::move(shape));
+    case DType::bf16:
+      return Param(name, static_cast<descent::bf16*>(value), static_cast<const descent::bf16*>(grad), size,
+                   std::move(shape));
+    case DType::f64:
+      break;
+  }
   return Param(name, static_cast<double*>(value), static_cast<const double*>(grad), size, std::move(shape));
 }
+
+// The dtype of a parameter's full-precision state: its own, float32 for a bfloat16 parameter
+// (the library's; the master weights are float32 too).
+DType state_values(DType param) { return param == DType::f64 ? DType::f64 : DType::f32; }
 
 Param param_from_arrays(const std::string& name, Array value, Array grad) {
   const DType d = dtype_of(value, name);
@@ -80,7 +93,7 @@ nb::object numpy_bytes(nb::dlpack::dtype dt, std::size_t width, const void* byte
   return nb::cast(nb::ndarray<nb::numpy>(data, shape.size(), shape.data(), owner, nullptr, dt));
 }
 
-// The same for n values of dtype d.
+// The same for n values of dtype d (f32 or f64).
 nb::object numpy_copy(DType d, const void* bytes, std::size_t n, const descent::Shape& shape) {
   return d == DType::f32 ? numpy_bytes(nb::dtype<float>(), sizeof(float), bytes, n, shape)
                          : numpy_bytes(nb::dtype<double>(), sizeof(double), bytes, n, shape);
@@ -92,7 +105,8 @@ nb::dict state_options_dict(const descent::StateOptions& o) {
   return dict_of({{"dtype", nb::cast(std::string(descent::to_string(o.dtype)))},
                   {"rounding", nb::cast(std::string(descent::to_string(o.rounding)))},
                   {"seed", nb::cast(o.seed)},
-                  {"min_size", nb::cast(o.min_size)}});
+                  {"min_size", nb::cast(o.min_size)},
+                  {"master_weights", nb::cast(o.master_weights)}});
 }
 
 descent::StateOptions state_options_of(nb::handle d) {
@@ -102,10 +116,19 @@ descent::StateOptions state_options_of(nb::handle d) {
   if (dict.contains("rounding")) o.rounding = descent::parse_rounding(nb::cast<std::string>(dict["rounding"]));
   if (dict.contains("seed")) o.seed = nb::cast<std::uint64_t>(dict["seed"]);
   if (dict.contains("min_size")) o.min_size = nb::cast<std::uint64_t>(dict["min_size"]);
+  if (dict.contains("master_weights")) o.master_weights = nb::cast<bool>(dict["master_weights"]);
   return o;
 }
 
-// One slot as Python holds it: f32, an array of the parameter's dtype in its shape; bf16, the
+// The inverse of descent::to_string(DType): "float32", "float64", "bfloat16".
+DType dtype_named(const std::string& name) {
+  for (DType d : {DType::f32, DType::f64, DType::bf16})
+    if (name == descent::to_string(d)) return d;
+  throw nb::value_error(("parameter dtype '" + name + "' is not float32, float64 or bfloat16").c_str());
+}
+
+// One slot as Python holds it: f32, an array of the parameter's dtype in its shape (float32 for a
+// bfloat16 parameter, and for its "master" slot); bf16, the
 // uint16 bits in its shape; q8, {"codes": uint8 in its shape, "scales": float32, one per block}.
 // The bytes exactly: loading them back resumes bit for bit.
 nb::object slot_object(const descent::OptimizerState::Param& p, const descent::OptimizerState::Slot& slot) {
@@ -120,7 +143,7 @@ nb::object slot_object(const descent::OptimizerState::Param& p, const descent::O
                       {"scales", numpy_bytes(nb::dtype<float>(), 4, slot.bytes.data() + n, blocks[0], blocks)}});
     }
     default:
-      return numpy_copy(p.dtype, slot.bytes.data(), n, p.shape);
+      return numpy_copy(state_values(p.dtype), slot.bytes.data(), n, p.shape);
   }
 }
 
@@ -151,10 +174,10 @@ descent::OptimizerState::Slot slot_of(const descent::OptimizerState::Param& p, c
     append_bytes(slot.bytes, a, a.dtype(), where, "");
     return slot;
   }
-  const auto want = p.dtype == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
-  append_bytes(
-      slot.bytes, a, want, where,
-      ("dtype is not " + std::string(descent::to_string(p.dtype)) + " (or uint16 bits of bf16 state)").c_str());
+  const DType values = state_values(p.dtype);
+  const auto want = values == DType::f32 ? nb::dtype<float>() : nb::dtype<double>();
+  append_bytes(slot.bytes, a, want, where,
+               ("dtype is not " + std::string(descent::to_string(values)) + " (or uint16 bits of bf16 state)").c_str());
   return slot;
 }
 
@@ -223,7 +246,7 @@ class PyOptimizer {
       auto& out = s.params.emplace_back();
       out.name = nb::cast<std::string>(p["name"]);
       out.group = nb::cast<std::size_t>(p["group"]);
-      out.dtype = nb::cast<std::string>(p["dtype"]) == "float32" ? DType::f32 : DType::f64;
+      out.dtype = dtype_named(nb::cast<std::string>(p["dtype"]));
       out.shape = nb::cast<descent::Shape>(p["shape"]);
       for (auto [k, v] : nb::cast<nb::dict>(p["slots"])) out.slots.push_back(slot_of(out, nb::cast<std::string>(k), v));
     }
@@ -312,7 +335,7 @@ NB_MODULE(_core, m) {
       },
       "name"_a, "dtype"_a, "value"_a, "grad"_a, "size"_a, "shape"_a);
 
-  nb::enum_<DType>(m, "DType").value("f32", DType::f32).value("f64", DType::f64);
+  nb::enum_<DType>(m, "DType").value("f32", DType::f32).value("f64", DType::f64).value("bf16", DType::bf16);
 
   // The whole registry (options, ranges, each convention's defaults, slots): descent::registry_json().
   m.def("registry_json", [] { return descent::registry_json(); });
@@ -360,11 +383,13 @@ NB_MODULE(_core, m) {
              if (!v) return nb::none();
              return numpy_copy(v.dtype, v.data, v.size, o.get().params()[i].shape());
            })
+      // The slots parameter i keeps, then "master" if it keeps master weights (as export_state).
       .def("kept_slots",
            [](PyOptimizer& o, std::size_t i) {
              std::vector<std::string> out;
              for (auto s : o.get().slot_names())
                if (o.get().state(i, s)) out.emplace_back(s);
+             if (o.get().state(i, descent::master_slot)) out.emplace_back(descent::master_slot);
              return out;
            })
       .def(

@@ -36,8 +36,12 @@ def test_each_torch_class_defaults_to_its_registry_rows_pytorch_defaults(cls):
     assert all(sig[k].kind is inspect.Parameter.KEYWORD_ONLY for k in state)
     opt = cls([torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))])
     assert {k: sig[k].default for k in state} == STATE_OPTIONS
+    # and master_weights (bfloat16 parameters only): keyword-only, off as in the library's StateOptions
+    assert sig["master_weights"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig["master_weights"].default is opt._cohorts[0].core.state_options(0)["master_weights"] is False
     assert core_options(opt) == defaults(row["name"])  # every option, the unmapped ones too
-    assert mapped | {"foreach", "fused", "capturable", "differentiable"} | state >= set(sig) - {"self", "params"}
+    assert mapped | {"foreach", "fused", "capturable", "differentiable", "master_weights"} | state >= \
+        set(sig) - {"self", "params"}
 
 
 @pytest.mark.parametrize("cls", [c for c in CLASSES if hasattr(torch.optim, c.__name__)], ids=lambda c: c.__name__)
