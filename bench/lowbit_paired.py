@@ -23,6 +23,7 @@ FORMS = {
     "bf16": ["--state-dtype", "bf16"],
     "bf16-stochastic": ["--state-dtype", "bf16", "--state-rounding", "stochastic"],
     "q8": ["--state-dtype", "q8"],
+    "q8-stochastic": ["--state-dtype", "q8", "--state-rounding", "stochastic"],
 }
 
 

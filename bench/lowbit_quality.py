@@ -3,12 +3,12 @@
 
 Runs `descent compare` with Adam, AdamW, SGDM and Lion on the tutorial's iris experiment (no other
 flags: the tutorial's settings) and on the digits MLP of docs/lab.md (--dataset digits --hidden 64
---loss ce), each with f32, bf16 (round to nearest), bf16 (stochastic rounding) and q8 state, the
-same seed throughout, and prints a Markdown table of each run's test accuracy and final training
-loss beside f32's, with the issue's bounds: within 0.5 percentage points of f32's test accuracy
-and within 2% of its final loss; and how settled each run ends (the range of its test accuracy
-over the last 50 epochs, the first epoch whose training loss is exactly 0), which says whether
-the last epoch's numbers can be compared at that precision at all.
+--loss ce), each with f32, bf16 (round to nearest), bf16 (stochastic rounding), q8 (nearest) and q8
+(stochastic) state, the same seed throughout, and prints a Markdown table of each run's test
+accuracy and final training loss beside f32's, with the issue's bounds: within 0.5 percentage
+points of f32's test accuracy and within 2% of its final loss; and how settled each run ends (the
+range of its test accuracy over the last 50 epochs, the first epoch whose training loss is exactly
+0), which says whether the last epoch's numbers can be compared at that precision at all.
 
 Every run passes --state-min-size 0: iris's tensors (4x3 and 3 values) and most of the MLP's
 (64x10, the biases) are smaller than the default min_size of 4096, and would keep f32 state, so
@@ -32,7 +32,7 @@ import sys
 OPTIMIZERS = ["adam", "adamw", "sgdm", "lion"]
 EXPERIMENTS = [("iris", []), ("digits", ["--dataset", "digits", "--hidden", "64", "--loss", "ce"])]
 STATES = [("f32", "f32", "nearest"), ("bf16 nearest", "bf16", "nearest"), ("bf16 stochastic", "bf16", "stochastic"),
-          ("q8", "q8", "nearest")]
+          ("q8", "q8", "nearest"), ("q8 stochastic", "q8", "stochastic")]
 ACC_BOUND_PP = 0.5  # percentage points of test accuracy
 LOSS_BOUND = 0.02  # relative difference of the final training loss
 
@@ -82,7 +82,8 @@ def v_probe():
 
     scale = 10.0 ** np.random.default_rng(0).uniform(-2, 0, 12)
     forms = {"f32": {}, "bf16 nearest": dict(state_dtype="bf16"),
-             "bf16 stochastic": dict(state_dtype="bf16", state_rounding="stochastic"), "q8": dict(state_dtype="q8")}
+             "bf16 stochastic": dict(state_dtype="bf16", state_rounding="stochastic"), "q8": dict(state_dtype="q8"),
+             "q8 stochastic": dict(state_dtype="q8", state_rounding="stochastic")}
     v = {}
     for form, state in forms.items():
         w, g = np.zeros(12, np.float32), np.zeros(12, np.float32)

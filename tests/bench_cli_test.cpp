@@ -133,9 +133,9 @@ TEST(BenchCli, ManySmallTensorsKeepFloatStateBelowMinSize) {
 }
 
 TEST(BenchCli, BadStateFlagsAreOneLineAndExitTwo) {
-  Outcome r = run("bench --state-dtype q8 --state-rounding stochastic");
+  Outcome r = run("bench --state-dtype f32 --state-rounding stochastic");
   EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.out, "descent: error: --state-rounding stochastic applies to --state-dtype bf16 only, not q8\n");
+  EXPECT_EQ(r.out, "descent: error: --state-rounding stochastic applies to --state-dtype bf16 and q8 only, not f32\n");
   for (const char* bad : {"--state-dtype q4", "--state-dtype ''", "--state-rounding up", "--state-min-size -1",
                           "--state-min-size ''", "--state-min-size 0x10"}) {
     r = run(std::string("bench --preset big --steps 1 --warmup 0 ") + bad);

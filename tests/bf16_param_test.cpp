@@ -295,6 +295,7 @@ std::vector<Storage> storages() {
     add(master ? "bf16, master" : "bf16", {StateDType::bf16, Rounding::nearest, 0, 4096});
     add(master ? "bf16 stochastic, master" : "bf16 stochastic", {StateDType::bf16, Rounding::stochastic, 11, 4096});
     add(master ? "q8, master" : "q8", {StateDType::q8, Rounding::nearest, 0, 4096});
+    add(master ? "q8 stochastic, master" : "q8 stochastic", {StateDType::q8, Rounding::stochastic, 13, 4096});
   }
   out.push_back({"f32 state, stochastic weights", {StateDType::f32, Rounding::stochastic, 5, 4096}});
   return out;
@@ -462,9 +463,10 @@ TEST(Bf16Param, MasterWeightsOnFloatParametersAreAnError) {
     only->set_state_options(o);
     FAIL() << "no error";
   } catch (const descent::OptionError& e) {
-    EXPECT_STREQ(e.what(),
-                 "adam: state rounding 'stochastic' applies to bf16 state only, not f32 (bfloat16 parameters round "
-                 "stochastically only without master_weights)");
+    EXPECT_STREQ(
+        e.what(),
+        "adam: state rounding 'stochastic' applies to bf16 and q8 state only, not f32 (bfloat16 parameters round "
+        "stochastically only without master_weights)");
   }
 }
 

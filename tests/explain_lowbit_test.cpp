@@ -170,9 +170,10 @@ TEST(ExplainLowbit, BadStateOptionsAreOneLineErrors) {
   const Result dtype = cli("explain adam --grads 0.5 --state-dtype q4");
   EXPECT_EQ(dtype.code, 2);
   EXPECT_EQ(dtype.out, "descent: error: --state-dtype: q4 not in {f32,bf16,q8}\n");
-  const Result rounding = cli("explain adam --grads 0.5 --state-dtype q8 --state-rounding stochastic");
+  const Result rounding = cli("explain adam --grads 0.5 --state-dtype f32 --state-rounding stochastic");
   EXPECT_EQ(rounding.code, 2);
-  EXPECT_EQ(rounding.out, "descent: error: adam: state rounding 'stochastic' applies to bf16 state only, not q8\n");
+  EXPECT_EQ(rounding.out,
+            "descent: error: adam: state rounding 'stochastic' applies to bf16 and q8 state only, not f32\n");
   const Result range = cli("explain adam --grads 0.5,1e300 --state-dtype bf16");
   EXPECT_EQ(range.code, 2);
   EXPECT_EQ(range.out,

@@ -101,8 +101,9 @@ TEST(LabState, BadStateFlagsFailWithOneLine) {
       {{"--state-dtype", "f16"}, "--state-dtype: unknown state dtype 'f16'"},
       {{"--state-dtype", ""}, "--state-dtype: unknown state dtype ''"},
       {{"--state-rounding", "up"}, "--state-rounding: unknown rounding 'up'"},
-      {{"--state-rounding", "stochastic"}, "--state-rounding stochastic applies to --state-dtype bf16 only, not f32"},
-      {{"--state-rounding", "stochastic", "--state-dtype", "q8"}, "bf16 only, not q8"},
+      {{"--state-rounding", "stochastic"},
+       "--state-rounding stochastic applies to --state-dtype bf16 and q8 only, not f32"},
+      {{"--state-rounding", "stochastic", "--state-dtype", "f32"}, "bf16 and q8 only, not f32"},
       {{"--state-min-size", "-1"}, "--state-min-size -1 is out of range [0, 18446744073709551615]"},
       {{"--state-min-size", "0x10"}, "--state-min-size 0x10: not an integer"},
   };

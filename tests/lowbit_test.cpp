@@ -121,6 +121,96 @@ TEST(LowbitGolden, Q8QuantizesLikeNumPy) {
   }
 }
 
+// The magnitudes of a map's codes 0 up to the code of 1.0, from the golden (NumPy's formulas).
+std::vector<double> map_values(bool is_signed) {
+  const json& map = golden()["q8_maps"][is_signed ? "signed" : "unsigned"];
+  std::vector<double> value;
+  for (int c = 0; map.contains(std::to_string(c)); ++c) value.push_back(map[std::to_string(c)].get<double>());
+  return value;
+}
+
+// Stochastic rounding's definition: with x = (|q| − below)/(above − below) between the map's
+// neighbours of |q| (x = 0 at or above the top), the code of floor(x + r/2^20), r the 20 random
+// bits (exact in double: see stochastic_code in tests/golden/lowbit/generate.py).
+struct Between {
+  std::size_t below;
+  double x;
+};
+Between between(const std::vector<double>& value, float q) {
+  const double a = std::fabs(double(q));
+  if (a >= value.back()) return {value.size() - 1, 0.0};
+  const std::size_t k = std::size_t(std::upper_bound(value.begin(), value.end(), a) - value.begin()) - 1;
+  return {k, (a - value[k]) / (value[k + 1] - value[k])};
+}
+int stochastic_code(const std::vector<double>& value, float q, std::uint32_t r20) {
+  const Between n = between(value, q);
+  return int(n.x * 0x1p20 + double(r20) >= 0x1p20 ? n.below + 1 : n.below) | (std::signbit(q) ? 0x80 : 0);
+}
+
+// The stochastic encoder's bit tricks against the definition over the same sweep as above (one
+// float32 in 127 of [0, 1 + 2^-10] and their negatives), each with random bits mix32(bits).
+TEST(LowbitGolden, Q8EncodesStochasticallyByTheDefinition) {
+  for (const bool is_signed : {true, false}) {
+    SCOPED_TRACE(is_signed ? "signed" : "unsigned");
+    const std::vector<double> value = map_values(is_signed);
+    ASSERT_EQ(value.back(), 1.0);
+    long checked = 0, up = 0;
+    double expected = 0, variance = 0;
+    for (std::uint32_t b = 0; b <= 0x3f802000u; b += 127)
+      for (const std::uint32_t sign : {0u, 0x80000000u}) {
+        if (sign && !is_signed) continue;
+        const float q = from_bits(b | sign);
+        const std::uint32_t r = descent::detail::mix32(b | sign);
+        const int want = stochastic_code(value, q, r & 0xfffffu);
+        const int got = is_signed ? descent::detail::q8_encode_stochastic<true>(q, r)
+                                  : descent::detail::q8_encode_stochastic<false>(q, r);
+        ASSERT_EQ(got, want) << "q = " << q << " (bits " << std::hex << (b | sign) << "), random " << r;
+        const double x = between(value, q).x;
+        up += value[std::size_t(is_signed ? want & 0x7f : want)] > std::fabs(double(q));
+        expected += x;
+        variance += x * (1 - x);
+        ++checked;
+      }
+    EXPECT_GT(checked, 8'000'000);
+    // The number rounded up is the sum of their probabilities, within 6 standard deviations.
+    EXPECT_LT(std::fabs(double(up) - expected), 6 * std::sqrt(variance)) << up << " up, " << expected << " expected";
+  }
+}
+
+// Block-wise stochastic quantization, keyed as the optimizer keys it (element i: mix32(i ^ key)),
+// against NumPy's quantizer written from the definition, to the last code and scale bit.
+TEST(LowbitGolden, Q8StochasticRoundingLikeNumPy) {
+  const json& g = golden()["q8_stochastic"];
+  const std::vector<float> x = floats(g["x_bits"]);
+  std::vector<float> a(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) a[i] = std::fabs(x[i]);
+  const std::size_t n = x.size();
+  ASSERT_GT(n, 2 * descent::detail::q8_block);
+  for (const bool is_signed : {true, false}) {
+    SCOPED_TRACE(is_signed ? "signed" : "unsigned");
+    const float* in = is_signed ? x.data() : a.data();
+    const auto key = g[is_signed ? "signed_key" : "unsigned_key"].get<std::uint32_t>();
+    const json& codes = g[is_signed ? "signed_codes" : "unsigned_codes"];
+    const json& scales = g[is_signed ? "signed_scales_bits" : "unsigned_scales_bits"];
+    std::vector<std::uint8_t> got(n);
+    for (std::size_t b = 0; b < n; b += descent::detail::q8_block) {
+      const std::size_t len = std::min(descent::detail::q8_block, n - b);
+      const float s = descent::detail::absmax(in + b, len);
+      EXPECT_EQ(to_bits(s), scales[b / descent::detail::q8_block].get<std::uint32_t>());
+      if (is_signed)
+        descent::detail::q8_encode_scaled_stochastic<true>(in + b, s, got.data() + b, len, std::uint32_t(b), key);
+      else
+        descent::detail::q8_encode_scaled_stochastic<false>(in + b, s, got.data() + b, len, std::uint32_t(b), key);
+    }
+    long differ_from_nearest = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(int(got[i]), codes[i].get<int>()) << "value " << i;
+      differ_from_nearest += codes[i] != golden()["q8"][is_signed ? "signed_codes" : "unsigned_codes"][i];
+    }
+    EXPECT_GT(differ_from_nearest, 0);
+  }
+}
+
 // One optimizer over one float32 tensor, low-bit state on every tensor (min_size 0).
 struct Single {
   std::vector<float> w, g;
@@ -143,26 +233,35 @@ void expect_q8_slot(const OptimizerState::Slot& slot, const json& codes, const j
   }
 }
 
-// Two Adam steps with q8 state, fast and reference, against NumPy's step over the same state.
-TEST(LowbitGolden, AdamQ8StepsLikeNumPy) {
-  const json& g = golden()["adam_q8"];
-  for (const bool reference : {false, true}) {
-    SCOPED_TRACE(reference ? "reference" : "fast");
-    Single s(floats(g["w0_bits"]), {StateDType::q8, Rounding::nearest, 0, 0});
-    s.opt->set_reference(reference);
-    for (int step = 1; step <= 2; ++step) {
-      const std::string k = std::to_string(step);
-      const std::vector<float> grad = floats(g["g" + k + "_bits"]);
-      std::copy(grad.begin(), grad.end(), s.g.begin());  // in place: the optimizer views s.g
-      s.opt->step();
-      const std::vector<float> want = floats(g["w" + k + "_bits"]);
-      for (std::size_t i = 0; i < want.size(); ++i)
-        ASSERT_EQ(to_bits(s.w[i]), to_bits(want[i])) << "step " << step << ", w[" << i << "]";
-      const OptimizerState st = s.opt->export_state();
-      expect_q8_slot(st.params[0].slots[0], g["m" + k + "_codes"], g["m" + k + "_scales_bits"]);
-      expect_q8_slot(st.params[0].slots[1], g["v" + k + "_codes"], g["v" + k + "_scales_bits"]);
-    }
+// Two Adam steps from w0 with gradients g1, g2, each checked against the golden's w, m and v.
+void run_adam_q8_golden(const json& g, const StateOptions& so, bool reference) {
+  Single s(floats(g["w0_bits"]), so);
+  s.opt->set_reference(reference);
+  for (int step = 1; step <= 2; ++step) {
+    const std::string k = std::to_string(step);
+    const std::vector<float> grad = floats(g["g" + k + "_bits"]);
+    std::copy(grad.begin(), grad.end(), s.g.begin());  // in place: the optimizer views s.g
+    s.opt->step();
+    const std::vector<float> want = floats(g["w" + k + "_bits"]);
+    for (std::size_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(to_bits(s.w[i]), to_bits(want[i])) << "step " << step << ", w[" << i << "]";
+    const OptimizerState st = s.opt->export_state();
+    expect_q8_slot(st.params[0].slots[0], g["m" + k + "_codes"], g["m" + k + "_scales_bits"]);
+    expect_q8_slot(st.params[0].slots[1], g["v" + k + "_codes"], g["v" + k + "_scales_bits"]);
   }
+}
+
+// Two Adam steps with q8 state, fast and reference, against NumPy's step over the same state:
+// rounded to nearest, and stochastically with seed 7.
+TEST(LowbitGolden, AdamQ8StepsLikeNumPy) {
+  for (const bool stochastic : {false, true})
+    for (const bool reference : {false, true}) {
+      SCOPED_TRACE(std::string(stochastic ? "stochastic, " : "nearest, ") + (reference ? "reference" : "fast"));
+      const json& g = golden()[stochastic ? "adam_q8_stochastic" : "adam_q8"];
+      const StateOptions so{StateDType::q8, stochastic ? Rounding::stochastic : Rounding::nearest,
+                            stochastic ? g["seed"].get<std::uint64_t>() : 0, 0};
+      run_adam_q8_golden(g, so, reference);
+    }
 }
 
 // state() shows q8 state decoded: NumPy's map value of each code times its block's scale.
@@ -203,6 +302,7 @@ const StateOptions storages[] = {
     {StateDType::bf16, Rounding::nearest, 0, 4096},
     {StateDType::bf16, Rounding::stochastic, 11, 4096},
     {StateDType::q8, Rounding::nearest, 0, 4096},
+    {StateDType::q8, Rounding::stochastic, 11, 4096},
 };
 
 std::string label(const StateOptions& o) {
@@ -361,6 +461,69 @@ TEST(Lowbit, StochasticRoundingIsUnbiased) {
   for (float v : near->state(0, "m").as<float>()) ASSERT_EQ(v, nearest);
 }
 
+// q8: one Adam step from zero state, each block of 256 holding one gradient 1 (its maximum, so
+// its scale) and 255 of ±c (the sign by block), so every other m is ±x = (1 − β1)·c times the
+// scale and v is x = (1 − β2)·c² times it. Each rounds up with probability
+// p = (|q| − below)/(above − below), q = x/s, between the map's neighbours (decoded, times s). The
+// mean of the 65,280 decoded magnitudes must be x within 6 standard errors of the Bernoulli mean,
+// 6·sqrt(p(1−p)/N)·(up − down), plus what the 20 random bits and float32 leave: p is exact to
+// 2^−20 and q·s to a few ulp of x. c = 0.3 puts q in both maps' normal range, 2.5e−5 in their
+// subnormals. Round to nearest on the same input is off by min(p, 1 − p)·(up − down), far beyond.
+TEST(Lowbit, Q8StochasticRoundingIsUnbiased) {
+  constexpr std::size_t block = descent::detail::q8_block, n = 256 * block;
+  for (const float c : {0.3f, 2.5e-5f}) {
+    SCOPED_TRACE("c = " + std::to_string(c));
+    std::vector<float> g(n);
+    for (std::size_t i = 0; i < n; ++i) g[i] = i % block == 0 ? 1.0f : (i / block % 2 ? -c : c);
+    auto stepped = [&](StateOptions so) {
+      auto w = std::make_shared<std::vector<float>>(n, 0.0f);
+      auto o = descent::make_optimizer("adam", {Param("w", *w, g)}, Convention::pytorch);
+      o->set_state_options(so);
+      o->step();
+      return std::make_pair(std::move(o), w);  // the optimizer views *w: keep it alive
+    };
+    const auto f32 = stepped({});
+    const auto sr = stepped({StateDType::q8, Rounding::stochastic, 1234, 4096});
+    const auto rn = stepped({StateDType::q8, Rounding::nearest, 0, 4096});
+    for (const char* slot : {"m", "v"}) {
+      SCOPED_TRACE(slot);
+      const bool is_signed = std::string(slot) == "m";
+      const auto exact = f32.first->state(0, slot).as<float>();
+      const float s = exact[0], x = std::fabs(exact[1]);
+      const float q = x * (1.0f / s);  // as the encoder computes it
+      auto decode = [&](int code) {
+        return is_signed ? descent::detail::q8_decode<true>(std::uint8_t(code))
+                         : descent::detail::q8_decode<false>(std::uint8_t(code));
+      };
+      int k = 0;
+      while (decode(k + 1) <= q) ++k;
+      const float down = decode(k) * s, up = decode(k + 1) * s;
+      const double p = (double(q) - decode(k)) / (double(decode(k + 1)) - decode(k));
+      ASSERT_GT(p, 0.05);
+      ASSERT_LT(p, 0.95);
+      const double spacing = double(up) - down;
+      auto mean_magnitude = [&](const descent::Optimizer& o) {
+        const auto stored = o.state(0, slot).as<float>();
+        EXPECT_EQ(stored[0], s);  // the block maximum: the code of 1.0, exact
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i % block == 0) continue;
+          const float a = std::fabs(stored[i]);
+          EXPECT_TRUE(a == down || a == up) << i << ": " << stored[i];
+          EXPECT_EQ(std::signbit(stored[i]), std::signbit(exact[i])) << i;
+          sum += a;
+        }
+        return sum / double(n - n / block);
+      };
+      const double N = double(n - n / block);
+      const double bound = 6 * std::sqrt(p * (1 - p) / N) * spacing + spacing * 0x1p-20 + 4 * double(x) * 0x1p-24;
+      const double mean = mean_magnitude(*sr.first);
+      EXPECT_LT(std::fabs(mean - x), bound) << "mean " << mean << ", x " << x << ", p " << p;
+      EXPECT_GT(std::fabs(mean_magnitude(*rn.first) - x), 20 * bound) << "round to nearest is biased";
+    }
+  }
+}
+
 // Adam's state on GPT-2-small's shapes per parameter: 8 bytes in float32, 4 in bf16, and
 // 2 + 2·4/256 in q8. Counted as stored.
 TEST(Lowbit, StateMemoryIsAQuarterOrAHalf) {
@@ -414,12 +577,18 @@ TEST(Lowbit, Errors) {
   std::vector<float> w(10), g(10);
   auto opt = descent::make_optimizer("adam", {Param("w", w, g)});
   try {
-    opt->set_state_options({StateDType::q8, Rounding::stochastic, 0, 0});
+    opt->set_state_options({StateDType::f32, Rounding::stochastic, 0, 0});
     FAIL();
   } catch (const descent::OptionError& e) {
-    EXPECT_STREQ(e.what(), "adam: state rounding 'stochastic' applies to bf16 state only, not q8");
+    EXPECT_STREQ(e.what(), "adam: state rounding 'stochastic' applies to bf16 and q8 state only, not f32");
   }
   EXPECT_EQ(opt->state_options(), StateOptions{});  // unchanged
+  for (const StateDType d : {StateDType::bf16, StateDType::q8}) {
+    const StateOptions so{d, Rounding::stochastic, 5, 0};
+    auto ok = descent::make_optimizer("adam", {Param("w", w, g)});
+    ok->set_state_options(so);
+    EXPECT_EQ(ok->state_options(), so);
+  }
   for (const char* bad : {"", "q4", "F32"}) {
     try {
       descent::parse_state_dtype(bad);

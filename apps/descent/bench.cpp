@@ -255,9 +255,9 @@ void run_bench(BenchArgs a) {
   state.dtype = parse_state_dtype(a.state_dtype);  // the flags' checks named the choices already
   state.rounding = parse_rounding(a.state_rounding);
   state.min_size = a.state_min_size;
-  if (state.rounding == Rounding::stochastic && state.dtype != StateDType::bf16)
+  if (state.rounding == Rounding::stochastic && state.dtype == StateDType::f32)
     throw OptionError(
-        fmt::format("--state-rounding stochastic applies to --state-dtype bf16 only, not {}", a.state_dtype));
+        fmt::format("--state-rounding stochastic applies to --state-dtype bf16 and q8 only, not {}", a.state_dtype));
 
   std::vector<Result> results;
   const bool table = a.format == "table";
@@ -336,7 +336,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--state-dtype", args->state_dtype, "State storage: f32, bf16 or q8 (docs/lowbit.md)")
       ->check(CLI::IsMember({"f32", "bf16", "q8"}))
       ->capture_default_str();
-  cmd->add_option("--state-rounding", args->state_rounding, "bf16 state's rounding: nearest or stochastic")
+  cmd->add_option("--state-rounding", args->state_rounding, "bf16 and q8 state's rounding: nearest or stochastic")
       ->check(CLI::IsMember({"nearest", "stochastic"}))
       ->capture_default_str();
   add_unsigned(cmd, "--state-min-size", args->state_min_size, std::numeric_limits<std::uint64_t>::max(),

@@ -99,7 +99,7 @@ void add_optimizer(CLI::App* explain, const OptimizerInfo& info) {
                   "--state-min-size values, 4096 by default)")
       ->check(CLI::IsMember({"f32", "bf16", "q8"}))
       ->capture_default_str();
-  cmd->add_option("--state-rounding", args->state_rounding, "bf16 state: nearest (ties to even) or stochastic")
+  cmd->add_option("--state-rounding", args->state_rounding, "bf16 and q8 state: nearest (ties to even) or stochastic")
       ->check(CLI::IsMember({"nearest", "stochastic"}))
       ->capture_default_str();
   add_unsigned(cmd, "--state-seed", args->state_seed, std::numeric_limits<std::uint64_t>::max(),

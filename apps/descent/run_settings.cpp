@@ -235,7 +235,7 @@ std::vector<Setting> state_rows() {
           .config("state_dtype")
           .train([](const LabArgs& a, O& o) { o.state.dtype = parse_state_dtype(a.state_dtype); }),
       choice("--state-rounding", &LabArgs::state_rounding, "nearest",
-             "How bf16 state rounds: nearest or stochastic (seeded by --seed)", parse_rounding)
+             "How bf16 and q8 state round: nearest or stochastic (seeded by --seed)", parse_rounding)
           .kept("nearest")
           .config("state_rounding")
           .train([](const LabArgs& a, O& o) { o.state.rounding = parse_rounding(a.state_rounding); }),

@@ -64,7 +64,7 @@ STATE_DEFAULTS = {"state_dtype": "f32", "state_rounding": "nearest", "state_seed
 def state_core(where: str, state: dict) -> dict:
     """state_dtype=..., ... as the library's StateOptions (a dict by its field names), each
     value checked here so that the message names the argument; the library checks them together
-    (stochastic rounding is for bf16 only)."""
+    (stochastic rounding is for bf16 and q8 only)."""
     out = {}
     for key, value in state.items():
         if key in ("state_dtype", "state_rounding"):
@@ -176,7 +176,7 @@ class Optimizer:
     # How the state is stored (docs/lowbit.md)
     def set_state_options(self, group: int = 0, **state: Any) -> None:
         """Sets how a group stores its state: state_dtype ("f32", "bf16", "q8"), state_rounding
-        ("nearest", "stochastic": bf16 only), state_seed, state_min_size (tensors with fewer values
+        ("nearest", "stochastic": bf16 and q8 only), state_seed, state_min_size (tensors with fewer values
         keep f32 state; 4096 by default). Arguments not given keep their value; the state kept so
         far is re-encoded."""
         unknown = [k for k in state if k not in STATE_KEYS]

@@ -80,11 +80,13 @@ def bf16(x):
 
 
 # --- the NumPy API ----------------------------------------------------------------------------
-def test_q8_adam_steps_match_the_numpy_golden_to_the_last_code():
-    g = json.loads(GOLDEN.read_text())["adam_q8"]
+@pytest.mark.parametrize("entry", ["adam_q8", "adam_q8_stochastic"])
+def test_q8_adam_steps_match_the_numpy_golden_to_the_last_code(entry):
+    g = json.loads(GOLDEN.read_text())[entry]
     w = floats(g["w0_bits"]).copy()
     grad = np.zeros_like(w)
-    opt = descent.Adam([("w", w, grad)], **g["options"], state_dtype="q8", state_min_size=0)
+    rounding = dict(state_rounding="stochastic", state_seed=g["seed"]) if "seed" in g else {}
+    opt = descent.Adam([("w", w, grad)], **g["options"], state_dtype="q8", state_min_size=0, **rounding)
     assert opt.state_dtype("w") == "q8"
     for k in (1, 2):
         grad[...] = floats(g[f"g{k}_bits"])
@@ -247,8 +249,8 @@ def test_bad_state_options_name_what_is_wrong():
     w, g = np.zeros(10, np.float32), np.zeros(10, np.float32)
     with pytest.raises(descent.OptionError, match="unknown state dtype 'q4'"):
         descent.Adam([("w", w, g)], state_dtype="q4")
-    with pytest.raises(descent.OptionError, match="stochastic' applies to bf16 state only, not q8"):
-        descent.Adam([("w", w, g)], state_dtype="q8", state_rounding="stochastic")
+    with pytest.raises(descent.OptionError, match="stochastic' applies to bf16 and q8 state only, not f32"):
+        descent.Adam([("w", w, g)], state_dtype="f32", state_rounding="stochastic")
     with pytest.raises(ValueError, match=r"state_min_size = -1 is not a whole number"):
         descent.Adam([("w", w, g)], state_min_size=-1)
     with pytest.raises(TypeError, match="state_dtype = '' is not a non-empty string"):
@@ -290,6 +292,8 @@ def _train(model, opt, batches):
 
 @pytest.mark.parametrize("cls,state", [("Adam", dict(state_dtype="q8", state_min_size=0)),
                                        ("Lion", dict(state_dtype="q8")),
+                                       ("Adam", dict(state_dtype="q8", state_rounding="stochastic", state_seed=4,
+                                                     state_min_size=0)),
                                        ("SGD", dict(state_dtype="bf16", state_rounding="stochastic", state_seed=9,
                                                     state_min_size=0))])
 def test_torch_state_dict_resumes_bit_for_bit(cls, state):
@@ -367,8 +371,8 @@ def test_torch_state_edited_in_place_is_encoded_again():
 
 
 def test_torch_bad_state_options():
-    with pytest.raises(ValueError, match="stochastic' applies to bf16 state only, not q8"):
-        dt.Adam(_mlp().parameters(), state_dtype="q8", state_rounding="stochastic")
+    with pytest.raises(ValueError, match="stochastic' applies to bf16 and q8 state only, not f32"):
+        dt.Adam(_mlp().parameters(), state_dtype="f32", state_rounding="stochastic")
     with pytest.raises(ValueError, match="group 0: state_seed = .x. is not a whole number"):
         dt.Adam(_mlp().parameters(), state_seed="x")
 

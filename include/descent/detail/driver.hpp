@@ -197,11 +197,11 @@ void RuleOptimizer<Rule>::set_state_options(const StateOptions& o, std::size_t g
                         ": state option master_weights applies to bfloat16 parameters only; '" + p.name() +
                         "' in group " + std::to_string(group) + " is " + to_string(p.dtype()));
   }
-  // Stochastic rounding acts where float32 results are rounded to bf16: bf16 state, and bf16
-  // weights that are not the rounding of master weights.
-  if (o.rounding == Rounding::stochastic && o.dtype != StateDType::bf16 && (o.master_weights || !bf16_params)) {
+  // Stochastic rounding acts where float32 results are rounded to fewer bits: bf16 and q8 state,
+  // and bf16 weights that are not the rounding of master weights.
+  if (o.rounding == Rounding::stochastic && o.dtype == StateDType::f32 && (o.master_weights || !bf16_params)) {
     std::string message(Rule::name);
-    message.append(": state rounding 'stochastic' applies to bf16 state only, not ").append(to_string(o.dtype));
+    message.append(": state rounding 'stochastic' applies to bf16 and q8 state only, not ").append(to_string(o.dtype));
     if (bf16_params) message.append(" (bfloat16 parameters round stochastically only without master_weights)");
     throw OptionError(message);
   }
@@ -592,12 +592,13 @@ void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::
           reinterpret_cast<float*>(data + detail::q8_scales_offset(params()[param].size())) + begin / detail::q8_block;
     } else {
       ls.data[j] = reinterpret_cast<std::uint16_t*>(data) + begin;
-      ls.key[j] = detail::rounding_key(so.seed, groups_[g].t, param, j);
     }
+    ls.key[j] = detail::rounding_key(so.seed, groups_[g].t, param, j);
   }
-  const detail::LowFormat f = d == StateDType::q8                   ? detail::LowFormat::q8
-                              : so.rounding == Rounding::stochastic ? detail::LowFormat::bf16_stochastic
-                                                                    : detail::LowFormat::bf16_nearest;
+  const bool stochastic = so.rounding == Rounding::stochastic;
+  const detail::LowFormat f = d == StateDType::q8
+                                  ? (stochastic ? detail::LowFormat::q8_stochastic : detail::LowFormat::q8)
+                                  : (stochastic ? detail::LowFormat::bf16_stochastic : detail::LowFormat::bf16_nearest);
   auto kernel = detail::lowbit_kernel_for<Rule>(f, groups_[g].slots, detail::decays(prelude), reference());
   kernel(prelude, k, w, grad, ls, end - begin);
 }

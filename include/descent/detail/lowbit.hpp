@@ -87,6 +87,7 @@ struct Q8Map {
   // The power of two whose ulp is the subnormals' unit (2^−17, 2^−33): adding it to a value
   // below the smallest normal rounds the value to a whole number of units.
   static constexpr float units = Signed ? 0x1p6f : 0x1p-10f;
+  static constexpr float unit = Signed ? 0x1p-17f : 0x1p-33f;  // the subnormals' unit: code f is f·unit
 };
 
 // The value of a code, before the block scale. The code's bits, moved to float32's exponent and
@@ -124,6 +125,32 @@ inline std::uint8_t q8_encode(float q) {
   return std::uint8_t(mag);
 }
 
+// Stochastic rounding to one of the two codes around |q| (below ≤ |q| < above): the code of
+// floor(x + u) where x = |q| in code steps and u is uniform on [0, 1) in steps of 2^−20, so it
+// rounds up with probability (|q| − below)/(above − below), to 2^−20, and E[decode(code)] = |q|
+// (Gupta et al. 2015). Above the smallest normal, the float32's bits less the bias, shifted right
+// by 20, are the code truncated (the 3-bit fraction lands in bits 0..2, the exponent above it), and
+// the 20 dropped bits are x's fraction exactly, the map being linear between adjacent codes of
+// one exponent: adding the 20 random bits and truncating is floor(x + u) (a carry out of the
+// fraction moves to the next exponent, which is the next code). Below, |q|/unit·2^20 is x·2^20:
+// multiplies by powers of two, exact (the result is below 8·2^20 and a float32), and truncating it
+// to an integer before adding the random bits drops only bits that floor(x + u) ignores too.
+template <bool Signed>
+inline std::uint8_t q8_encode_stochastic(float q, std::uint32_t random) {
+  using M = Q8Map<Signed>;
+  const std::uint32_t b = bits_of(q) & 0x7fffffffu;
+  const float a = float_of(b);
+  const std::uint32_t r20 = random & 0xfffffu;
+  const std::uint32_t normal = (b - (M::bias << 23) + r20) >> 20;  // unused (wrapped) below the smallest normal
+  const float small = a < M::smallest_normal ? a : 0.0f;           // also keeps a NaN out of the conversion
+  // x·2^20 < 2^23 converts as a signed int (a vector instruction without AVX-512's unsigned one).
+  const std::uint32_t sub = (std::uint32_t(std::int32_t(small * (0x1p20f / M::unit))) + r20) >> 20;
+  std::uint32_t mag = a >= M::smallest_normal ? normal : sub;
+  mag = mag < M::top ? mag : M::top;  // as in q8_encode (a NaN: code 0, as there)
+  if constexpr (Signed) mag |= (bits_of(q) >> 24) & 0x80u;
+  return std::uint8_t(mag);
+}
+
 // The block's scale: the absolute maximum, as the largest magnitude's bits (non-negative floats
 // order as their bits do, and an integer max vectorizes where a float one needs -ffast-math).
 inline std::uint32_t magnitude_bits(float x) { return bits_of(x) & 0x7fffffffu; }
@@ -147,6 +174,16 @@ template <bool Signed>
 inline void q8_encode_scaled(const float* __restrict x, float scale, std::uint8_t* __restrict codes, std::size_t n) {
   const float inv = scale > 0 ? 1.0f / scale : 0.0f;
   for (std::size_t i = 0; i < n; ++i) codes[i] = q8_encode<Signed>(x[i] * inv);
+}
+
+// The same with stochastic rounding: element begin + i's random bits are mix32((begin + i) ^ key),
+// as for bf16 (Bf16Stochastic, detail/lowbit_kernel.hpp).
+template <bool Signed>
+inline void q8_encode_scaled_stochastic(const float* __restrict x, float scale, std::uint8_t* __restrict codes,
+                                        std::size_t n, std::uint32_t begin, std::uint32_t key) {
+  const float inv = scale > 0 ? 1.0f / scale : 0.0f;
+  for (std::size_t i = 0; i < n; ++i)
+    codes[i] = q8_encode_stochastic<Signed>(x[i] * inv, mix32((begin + std::uint32_t(i)) ^ key));
 }
 
 // Encodes a block and returns its scale.

@@ -3,7 +3,7 @@
 // the rule's update unchanged between a decode and a rounding store, in one pass over memory.
 // bf16 decodes and rounds each value in place; q8 decodes each block of 256 values as the update
 // reads them, keeps the new values in an L1 buffer with their absolute maximum, and encodes the
-// block with it.
+// block with it (to the nearest code, or stochastically with the slot's key).
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -51,7 +51,7 @@ constexpr rules::Slots nonnegative_slots() {
     return 0;
 }
 
-enum class LowFormat { bf16_nearest, bf16_stochastic, q8 };
+enum class LowFormat { bf16_nearest, bf16_stochastic, q8, q8_stochastic };
 
 // One block of q8 state: the rule's update over values decoded from their codes, as in loop()
 // (detail/kernel.hpp), the new values kept in `buf` and their absolute maximum (as magnitude bits,
@@ -106,10 +106,18 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
       else
         q8_update<Rule, S, Decay>(p, k, w + b, g + b, codes, scales, buf, top, n - b, seq);
       const std::size_t len = std::min(q8_block, n - b);
-      ((rules::has(S, J) ? q8_encode_scaled<!rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = float_of(top[J]),
-                                                                    static_cast<std::uint8_t*>(ls.data[J]) + b, len)
-                         : void()),
-       ...);
+      if constexpr (F == LowFormat::q8_stochastic)
+        ((rules::has(S, J)
+              ? q8_encode_scaled_stochastic<!rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = float_of(top[J]),
+                                                                    static_cast<std::uint8_t*>(ls.data[J]) + b, len,
+                                                                    ls.begin + std::uint32_t(b), ls.key[J])
+              : void()),
+         ...);
+      else
+        ((rules::has(S, J) ? q8_encode_scaled<!rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = float_of(top[J]),
+                                                                      static_cast<std::uint8_t*>(ls.data[J]) + b, len)
+                           : void()),
+         ...);
     }
   }
 }
@@ -147,6 +155,7 @@ LowKernel<typename Rule::template Step<float>> lowbit_kernel_for(LowFormat forma
       if (format == LowFormat::bf16_nearest) pick.template operator()<S, LowFormat::bf16_nearest>();
       if (format == LowFormat::bf16_stochastic) pick.template operator()<S, LowFormat::bf16_stochastic>();
       if (format == LowFormat::q8) pick.template operator()<S, LowFormat::q8>();
+      if (format == LowFormat::q8_stochastic) pick.template operator()<S, LowFormat::q8_stochastic>();
     };
     ((slots == Rule::variants[V] ? (variant.template operator()<Rule::variants[V]>(), 0) : 0), ...);
   }

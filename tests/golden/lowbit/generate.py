@@ -11,7 +11,14 @@ formats' definitions, independently of the C++ bit tricks:
   E5M3 for non-negative ones (exponent bias so that the top code is 1.0, subnormals at e = 0);
 - one Adam step (Kingma & Ba 2015, Algorithm 1 with PyTorch's eps outside the root) over q8
   state: dequantize m and v, update in float32 in the order of the rule's code
-  (include/descent/rules/adam.hpp), requantize.
+  (include/descent/rules/adam.hpp), requantize;
+- stochastic rounding to the q8 maps (Gupta et al. 2015): the two map values around |q| found
+  in the map, x = (|q| − below)/(above − below) computed exactly in float64, and the code of
+  floor(x + u) with u = r/2^20, r the element's 20 random bits (so up with probability x): the
+  random bits are the library's counter-based stream, mix32((index) ^ key) with the key of
+  (seed, step, parameter, slot), re-implemented here from its definition (Wellons' lowbias32,
+  SplitMix64's finalizer). Both the codes of one block set and two Adam steps with stochastic q8
+  state.
 
 Writes tests/golden/lowbit/lowbit.json. Run with /usr/bin/python3 (Debian's NumPy).
 """
@@ -91,12 +98,74 @@ def dequantize(codes, scales, signed):
     return np.array([f32(table[c]) * f32(scales[i // BLOCK]) for i, c in enumerate(codes)], dtype=np.float32)
 
 
+M32, M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+
+
+def mix32(x):
+    """Wellons' lowbias32 on a 32-bit word (include/descent/detail/lowbit.hpp's random stream)."""
+    x &= M32
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & M32
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & M32
+    return x ^ (x >> 16)
+
+
+def mix64(z):
+    """SplitMix64's step and finalizer."""
+    z = (z + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def rounding_key(seed, t, param, slot):
+    """The key of stochastic rounding's stream for (seed, step t, parameter, slot), 32 bits."""
+    return mix64(mix64(mix64(seed) ^ t) ^ (param << 8 | slot)) & M32
+
+
+def stochastic_code(q, signed, mags, r20):
+    """The code of |q| rounded stochastically between its two neighbours in the map: with
+    x = (|q| − below)/(above − below), up iff x + r20/2^20 >= 1, i.e. with probability x in steps
+    of 2^-20. mags: (value, code) of the non-negative codes, by value. Exact in float64: |q| is a
+    float32 and below >= |q|/2 or 0 (Sterbenz), above − below is a power of two, and x·2^20 + r20
+    needs at most 21 + 23 bits."""
+    q = float(q)
+    neg = signed and math.copysign(1.0, q) < 0
+    a = abs(q)
+    sign = 0x80 if neg else 0
+    if a >= mags[-1][0]:
+        return mags[-1][1] | sign  # 1.0 (or an ulp above, x·(1/s) rounded): the top code
+    k = max(i for i, (v, _) in enumerate(mags) if v <= a)
+    below, above = mags[k][0], mags[k + 1][0]
+    x = (a - below) / (above - below)
+    up = x * 2.0**20 + r20 >= 2.0**20
+    return mags[k + 1 if up else k][1] | sign
+
+
+def quantize_stochastic(x, signed, key):
+    """Block-wise quantization with stochastic rounding; element i's random bits are
+    mix32(i ^ key)'s low 20."""
+    mags = sorted((v, c) for c, v in code_map(signed).items() if not (signed and c & 0x80))
+    x = np.asarray(x, dtype=np.float32)
+    codes, scales = [], []
+    for b in range(0, len(x), BLOCK):
+        blk = x[b:b + BLOCK]
+        s = f32(np.max(np.abs(blk))) if len(blk) else f32(0)
+        inv = f32(1) / s if s > 0 else f32(0)
+        codes += [stochastic_code(f32(v * inv), signed, mags, mix32((b + i) ^ key) & 0xFFFFF)
+                  for i, v in enumerate(blk)]
+        scales.append(float(s))
+    return codes, scales
+
+
 def bits(x):
     return [int(b) for b in np.asarray(x, dtype=np.float32).view(np.uint32)]
 
 
-def adam_q8_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps):
-    """One Adam step over q8 state, in float32 in the rule's order of operations."""
+def adam_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps):
+    """One Adam step over q8 state, in float32 in the rule's order of operations: the new w, m
+    and v before m and v are quantized."""
     m = dequantize(m_codes, m_scales, True)
     v = dequantize(v_codes, v_scales, False)
     bc1 = 1.0 - beta1**t
@@ -110,8 +179,23 @@ def adam_q8_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2
         v = b2 * v + omb2 * g * g  # V_t = β2·V_{t−1} + (1−β2)·g_t²
         d = np.sqrt(v) * inv_sqrt_bc2 + e
         w = w - lr_hat * (m / d)  # w_{t+1} = w_t − lr·m̂_t / (sqrt(V̂_t) + ε)
+    return w, m, v
+
+
+def adam_q8_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps):
+    """adam_step with m and v quantized to the nearest codes."""
+    w, m, v = adam_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps)
     mc, ms = quantize(m, True)
     vc, vs = quantize(v, False)
+    return w, mc, ms, vc, vs
+
+
+def adam_q8_stochastic_step(w, g, m_codes, m_scales, v_codes, v_scales, t, seed, lr, beta1, beta2, eps):
+    """adam_step with m and v quantized stochastically, keyed by (seed, t, parameter 0, slot 0
+    for m and 1 for v)."""
+    w, m, v = adam_step(w, g, m_codes, m_scales, v_codes, v_scales, t, lr, beta1, beta2, eps)
+    mc, ms = quantize_stochastic(m, True, rounding_key(seed, t, 0, 0))
+    vc, vs = quantize_stochastic(v, False, rounding_key(seed, t, 0, 1))
     return w, mc, ms, vc, vs
 
 
@@ -155,6 +239,41 @@ def main():
                       "w1_bits": bits(w1), "m1_codes": mc, "m1_scales_bits": bits(ms), "v1_codes": vc,
                       "v1_scales_bits": bits(vs), "w2_bits": bits(w2), "m2_codes": mc2,
                       "m2_scales_bits": bits(ms2), "v2_codes": vc2, "v2_scales_bits": bits(vs2)}
+
+    # Stochastic q8, from a stream of its own (the entries above stay as they were): values over
+    # 12 orders of magnitude with both maps' subnormals, exact codes (x = 0), values a float32 ulp
+    # above a code (x tiny: up with probability ~2^-20), zeros, and the block maximum.
+    rng = np.random.default_rng(20261202)
+    n = 2 * BLOCK + 37
+    x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-12, 0, n)).astype(np.float32)
+    x[3] = 0
+    s0 = f32(np.max(np.abs(x[:BLOCK])))
+    for i, c in ((10, 0.75), (11, -0.3125), (12, 2.0**-15)):
+        x[i] = f32(c) * s0  # up to the scale's rounding, a code
+    x[13] = np.nextafter(f32(0.5) * s0, f32(1))
+    x[14] = f32(3 * 2.0**-17 * (1 + 2.0**-10)) * s0  # in the signed map's subnormals
+    key_signed, key_unsigned = rounding_key(7, 1, 0, 0), rounding_key(7, 1, 0, 1)
+    signed_codes, signed_scales = quantize_stochastic(x, True, key_signed)
+    unsigned_codes, unsigned_scales = quantize_stochastic(np.abs(x), False, key_unsigned)
+    out["q8_stochastic"] = {"x_bits": bits(x), "signed_key": key_signed, "unsigned_key": key_unsigned,
+                            "signed_codes": signed_codes, "signed_scales_bits": bits(signed_scales),
+                            "unsigned_codes": unsigned_codes, "unsigned_scales_bits": bits(unsigned_scales)}
+
+    # Two Adam steps with stochastic q8 state from zero state, seed 7.
+    n = 3 * BLOCK + 11
+    w = rng.uniform(-1, 1, n).astype(np.float32)
+    g1 = (rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 0, n)).astype(np.float32)
+    g2 = (rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 0, n)).astype(np.float32)
+    g2[::17] = 0
+    z = [0] * n
+    zs = [0.0] * ((n + BLOCK - 1) // BLOCK)
+    w1, mc, ms, vc, vs = adam_q8_stochastic_step(w, g1, z, zs, z, zs, 1, 7, **opts)
+    w2, mc2, ms2, vc2, vs2 = adam_q8_stochastic_step(w1, g2, mc, ms, vc, vs, 2, 7, **opts)
+    out["adam_q8_stochastic"] = {"options": opts, "seed": 7, "w0_bits": bits(w), "g1_bits": bits(g1),
+                                 "g2_bits": bits(g2), "w1_bits": bits(w1), "m1_codes": mc,
+                                 "m1_scales_bits": bits(ms), "v1_codes": vc, "v1_scales_bits": bits(vs),
+                                 "w2_bits": bits(w2), "m2_codes": mc2, "m2_scales_bits": bits(ms2),
+                                 "v2_codes": vc2, "v2_scales_bits": bits(vs2)}
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lowbit.json")
     with open(path, "w") as f:
