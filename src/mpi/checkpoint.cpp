@@ -33,17 +33,6 @@ std::vector<std::string> gather_bytes(const Comm& comm, const std::string& mine)
 
 }  // namespace
 
-namespace {
-// A zero1 checkpoint joins the ranks' slices of each slot by elements, which holds for state
-// stored as the parameters' values only (a q8 slice is codes plus block scales).
-void require_f32_state(const Optimizer& o) {
-  for (std::size_t i = 0; i < o.params().size(); ++i)
-    if (o.state_dtype(i) != StateDType::f32)
-      throw Error("zero1 checkpoints keep full-precision state only; '" + o.params()[i].name() +
-                  "' stores its state as " + to_string(o.state_dtype(i)));
-}
-}  // namespace
-
 Checkpoint Distributed::checkpoint() const {
   Checkpoint c;
   if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);

@@ -18,6 +18,14 @@ Mode parse_mode(std::string_view name) {
 
 const char* to_string(Mode m) { return m == Mode::ddp ? "ddp" : "zero1"; }
 
+void require_f32_state(const Optimizer& o) {
+  for (std::size_t g = 0; g < o.group_count(); ++g)
+    if (const StateDType d = o.state_options(g).dtype; d != StateDType::f32)
+      throw OptionError("zero1 keeps float32 optimizer state only: group " + std::to_string(g) + " has state dtype " +
+                        to_string(d) + ", which would depend on the rank count (a rank's share cuts tensors " +
+                        "anywhere); use ddp");
+}
+
 unsigned char* value_bytes(const Param& p) {
   return p.dtype() == DType::f32 ? reinterpret_cast<unsigned char*>(p.value<float>().data())
                                  : reinterpret_cast<unsigned char*>(p.value<double>().data());
@@ -139,6 +147,7 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
   }
   optimizer_ = make(std::move(views));
   if (!optimizer_) throw Error("the optimizer factory returned no optimizer");
+  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);
   if (options_.mode == Mode::zero1) {
     // LAMB's per-tensor sums: each rank has the sums of its slices; a tensor's sums are those of
     // all its slices, added in rank order (the order of the flat space) from 0.
@@ -290,6 +299,7 @@ void Distributed::reduce() {
 }
 
 void Distributed::step() {
+  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);  // state options set since
   reduce();
   Impl& m = *impl_;
   optimizer_->step();

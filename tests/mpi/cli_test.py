@@ -152,6 +152,9 @@ REFUSED = [
     (["--distributed", "ddp", "--resume", "run.ckpt"], "--resume is not supported with --distributed (yet)"),
     (["--distributed", "zero1", "--nonfinite", "skip"],
      "--nonfinite skip is not supported with --distributed zero1 (each rank sees only its share of the gradient)"),
+    (["--distributed", "zero1", "--state-dtype", "q8"],
+     "--state-dtype q8 is not supported with --distributed zero1 (a rank's share cuts tensors anywhere, so low-bit "
+     "state would depend on the rank count; ddp keeps it)"),
     (["--distributed", "ddp", "--dataset", "no-such.csv"], "--dataset 'no-such.csv': not iris, digits or a readable file"),
     # Only rank 0 makes the outputs, so only rank 0 fails; the others end with it.
     (["--distributed", "zero1", "--out", "a-file/out"], None),

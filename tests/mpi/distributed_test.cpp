@@ -275,28 +275,47 @@ TEST(Checkpoint, OfAnotherOptimizerIsRefusedAndChangesNothing) {
   }
 }
 
-// zero1 joins the ranks' slices of a slot by elements, which low-bit state (q8's codes and
-// block scales) does not allow: its checkpoints are refused on every rank, before any collective.
-TEST(Checkpoint, Zero1RefusesLowBitState) {
+// zero1 cuts tensors between ranks at any element, so low-bit state (q8's blocks, min_size, the
+// stochastic keys) would depend on the rank count: it is refused on every rank before any
+// collective, whether the factory sets it or the caller does later, and nothing moves.
+TEST(Zero1, RefusesLowBitStateOnEveryRank) {
   const Comm comm(MPI_COMM_WORLD, 30);
   std::vector<float> w(1024, 0.5f), g(1024, 0.25f);
-  auto factory = [](std::vector<descent::Param> p) {
+  descent::StateOptions q8;
+  q8.dtype = descent::StateDType::q8;
+  q8.min_size = 1;
+  const std::string refused =
+      "zero1 keeps float32 optimizer state only: group 0 has state dtype q8, which would depend on the rank count (a "
+      "rank's share cuts tensors anywhere); use ddp";
+  auto factory = [&](std::vector<descent::Param> p) {
     auto o = make("adam", std::move(p));
-    descent::StateOptions s;
-    s.dtype = descent::StateDType::q8;
-    s.min_size = 1;
-    o->set_state_options(s);
+    o->set_state_options(q8);
     return o;
   };
-  Distributed d(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::zero1, 1));
-  d.add();
-  d.step();
   try {
-    (void)d.checkpoint();
+    Distributed d(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::zero1, 1));
     ADD_FAILURE() << "no error";
-  } catch (const descent::Error& e) {
-    EXPECT_STREQ(e.what(), "zero1 checkpoints keep full-precision state only; 'w' stores its state as q8");
+  } catch (const descent::OptionError& e) {
+    EXPECT_EQ(e.what(), refused);
   }
+  Distributed d(
+      comm, {descent::Param("w", std::span(w), std::span(g))},
+      [](std::vector<descent::Param> p) { return make("adam", std::move(p)); }, options(Mode::zero1, 1));
+  d.optimizer().set_state_options(q8);
+  d.add();
+  try {
+    d.step();
+    ADD_FAILURE() << "no error";
+  } catch (const descent::OptionError& e) {
+    EXPECT_EQ(e.what(), refused);
+  }
+  EXPECT_EQ(std::count(w.begin(), w.end(), 0.5f), 1024);
+  // ddp keeps the whole state on every rank: low-bit state is the single process's.
+  Distributed ddp(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::ddp, 1));
+  ddp.add();
+  ddp.step();
+  EXPECT_NE(w[0], 0.5f);
+  EXPECT_EQ(ddp.optimizer().state_dtype(0), descent::StateDType::q8);
 }
 
 TEST(Options, AreCheckedBeforeAnyCollective) {
