@@ -79,18 +79,24 @@ def nearest_code(q, signed, table):
     return best[1] | (0x80 if neg else 0)
 
 
-def quantize(x, signed):
-    """Block-wise quantization of float32 values: codes and one float32 scale per block."""
-    table = code_map(signed)
+def quantize_with(x, code):
+    """Block-wise quantization of float32 values: one float32 scale per block (its absolute
+    maximum) and, per value, code(q, i) of q = value / scale, i its index."""
     x = np.asarray(x, dtype=np.float32)
     codes, scales = [], []
     for b in range(0, len(x), BLOCK):
         blk = x[b:b + BLOCK]
         s = f32(np.max(np.abs(blk))) if len(blk) else f32(0)
         inv = f32(1) / s if s > 0 else f32(0)
-        codes += [nearest_code(f32(v * inv), signed, table) for v in blk]
+        codes += [code(f32(v * inv), b + i) for i, v in enumerate(blk)]
         scales.append(float(s))
     return codes, scales
+
+
+def quantize(x, signed):
+    """Block-wise quantization to the nearest code."""
+    table = code_map(signed)
+    return quantize_with(x, lambda q, i: nearest_code(q, signed, table))
 
 
 def dequantize(codes, scales, signed):
@@ -147,16 +153,7 @@ def quantize_stochastic(x, signed, key):
     """Block-wise quantization with stochastic rounding; element i's random bits are
     mix32(i ^ key)'s low 20."""
     mags = sorted((v, c) for c, v in code_map(signed).items() if not (signed and c & 0x80))
-    x = np.asarray(x, dtype=np.float32)
-    codes, scales = [], []
-    for b in range(0, len(x), BLOCK):
-        blk = x[b:b + BLOCK]
-        s = f32(np.max(np.abs(blk))) if len(blk) else f32(0)
-        inv = f32(1) / s if s > 0 else f32(0)
-        codes += [stochastic_code(f32(v * inv), signed, mags, mix32((b + i) ^ key) & 0xFFFFF)
-                  for i, v in enumerate(blk)]
-        scales.append(float(s))
-    return codes, scales
+    return quantize_with(x, lambda q, i: stochastic_code(q, signed, mags, mix32(i ^ key) & 0xFFFFF))
 
 
 def bits(x):
