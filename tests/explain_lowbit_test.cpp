@@ -169,11 +169,11 @@ TEST(ExplainLowbit, TableAndJsonSayTheOneValueGetsLowBitState) {
 TEST(ExplainLowbit, BadStateOptionsAreOneLineErrors) {
   const Result dtype = cli("explain adam --grads 0.5 --state-dtype q4");
   EXPECT_EQ(dtype.code, 2);
-  EXPECT_EQ(dtype.out, "descent: error: --state-dtype: q4 not in {f32,bf16,q8}\n");
+  EXPECT_EQ(dtype.out, "descent: error: --state-dtype: unknown state dtype 'q4' (expected f32, bf16 or q8)\n");
   const Result rounding = cli("explain adam --grads 0.5 --state-dtype f32 --state-rounding stochastic");
   EXPECT_EQ(rounding.code, 2);
   EXPECT_EQ(rounding.out,
-            "descent: error: adam: state rounding 'stochastic' applies to bf16 and q8 state only, not f32\n");
+            "descent: error: --state-rounding stochastic applies to --state-dtype bf16 and q8 only, not f32\n");
   const Result range = cli("explain adam --grads 0.5,1e300 --state-dtype bf16");
   EXPECT_EQ(range.code, 2);
   EXPECT_EQ(range.out,

@@ -251,13 +251,8 @@ void run_bench(BenchArgs a) {
                                     to_string(best_cpu_level())));
     set_cpu_level(level);
   }
-  StateOptions state;
-  state.dtype = parse_state_dtype(a.state_dtype);  // the flags' checks named the choices already
-  state.rounding = parse_rounding(a.state_rounding);
+  StateOptions state = parse_state_flags(a.state_dtype, a.state_rounding);
   state.min_size = a.state_min_size;
-  if (state.rounding == Rounding::stochastic && state.dtype == StateDType::f32)
-    throw OptionError(
-        fmt::format("--state-rounding stochastic applies to --state-dtype bf16 and q8 only, not {}", a.state_dtype));
 
   std::vector<Result> results;
   const bool table = a.format == "table";
@@ -333,12 +328,10 @@ void add_bench(CLI::App& app) {
                   "x86-64-v4")
       ->check(CLI::IsMember({"best", "baseline", "x86-64-v2", "x86-64-v3", "x86-64-v4"}))
       ->capture_default_str();
-  cmd->add_option("--state-dtype", args->state_dtype, "State storage: f32, bf16 or q8 (docs/lowbit.md)")
-      ->check(CLI::IsMember({"f32", "bf16", "q8"}))
-      ->capture_default_str();
-  cmd->add_option("--state-rounding", args->state_rounding, "bf16 and q8 state's rounding: nearest or stochastic")
-      ->check(CLI::IsMember({"nearest", "stochastic"}))
-      ->capture_default_str();
+  add_named(cmd, "--state-dtype", args->state_dtype, parse_state_dtype,
+            "State storage: f32, bf16 or q8 (docs/lowbit.md)");
+  add_named(cmd, "--state-rounding", args->state_rounding, parse_rounding,
+            "bf16 and q8 state's rounding: nearest or stochastic");
   add_unsigned(cmd, "--state-min-size", args->state_min_size, std::numeric_limits<std::uint64_t>::max(),
                "Tensors with fewer values keep f32 state");
   cmd->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));

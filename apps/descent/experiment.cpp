@@ -12,6 +12,7 @@
 #include "descent/error.hpp"
 #include "descent/registry.hpp"
 #include "descent/schedule_spec.hpp"
+#include "parse.hpp"
 #include "run_parts.hpp"
 
 namespace descent::cli {
@@ -29,8 +30,7 @@ std::map<std::string, Overrides> check_settings(const LabArgs& a) {
   const auto overrides = overrides_of(a, parse_convention(a.convention));
   if (a.save_every > 0 && a.save.empty()) throw OptionError("--save-every needs --save");
   if (a.ema > 0 && a.swa) throw OptionError("--ema and --swa exclude each other");
-  if (a.state_rounding == "stochastic" && a.state_dtype == "f32")
-    throw OptionError("--state-rounding stochastic applies to --state-dtype bf16 and q8 only, not " + a.state_dtype);
+  parse_state_flags(a.state_dtype, a.state_rounding);  // the two together
   if (!a.schedule.empty() && a.schedule_unit == "step" && parse_schedule(a.schedule).uses_metric)
     throw OptionError("--schedule '" + a.schedule +
                       "': plateau is fed the epoch loss, so it needs --schedule-unit epoch");

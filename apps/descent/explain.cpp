@@ -61,7 +61,8 @@ Overrides overrides_of(const ExplainArgs& a) {
 
 void run(const ExplainArgs& a) {
   const Convention convention = parse_convention(a.convention);
-  const StateOptions state{parse_state_dtype(a.state_dtype), parse_rounding(a.state_rounding), a.state_seed};
+  StateOptions state = parse_state_flags(a.state_dtype, a.state_rounding);
+  state.seed = a.state_seed;
   const ExplainTable table = explain(a.info->name, convention, overrides_of(a), a.grads, a.w0, state);
   if (a.format == "csv")
     print_csv(table);
@@ -92,16 +93,13 @@ void add_optimizer(CLI::App* explain, const OptimizerInfo& info) {
   cmd->add_option("--format", args->format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  cmd->add_option("--state-dtype", args->state_dtype,
-                  "How the state (m_t, V_t, ...) is stored: f32 (here float64, as the formulas), bf16 or q8 "
-                  "(then the parameter is float32 and the table shows each value as stored next to float32 "
-                  "state's; explain applies it to its one value, training only to tensors of at least "
-                  "--state-min-size values, 4096 by default)")
-      ->check(CLI::IsMember({"f32", "bf16", "q8"}))
-      ->capture_default_str();
-  cmd->add_option("--state-rounding", args->state_rounding, "bf16 and q8 state: nearest (ties to even) or stochastic")
-      ->check(CLI::IsMember({"nearest", "stochastic"}))
-      ->capture_default_str();
+  add_named(cmd, "--state-dtype", args->state_dtype, parse_state_dtype,
+            "How the state (m_t, V_t, ...) is stored: f32 (here float64, as the formulas), bf16 or q8 "
+            "(then the parameter is float32 and the table shows each value as stored next to float32 "
+            "state's; explain applies it to its one value, training only to tensors of at least "
+            "--state-min-size values, 4096 by default)");
+  add_named(cmd, "--state-rounding", args->state_rounding, parse_rounding,
+            "bf16 and q8 state: nearest (ties to even) or stochastic");
   add_unsigned(cmd, "--state-seed", args->state_seed, std::numeric_limits<std::uint64_t>::max(),
                "The random stream of --state-rounding stochastic");
   add_optimizer_flags(cmd, info, [args](const std::string& flag, const std::string& option, const std::string& text) {

@@ -12,6 +12,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "descent/error.hpp"
+#include "descent/state.hpp"
+
 namespace descent::cli {
 
 // An integer in [lo, hi], decimal digits with an optional '-' only.
@@ -26,6 +29,22 @@ std::vector<std::string> parse_list(std::string_view flag, std::string_view text
 std::vector<double> parse_real_list(std::string_view flag, std::string_view text);
 // Text that must not be empty.
 std::string parse_word(std::string_view flag, std::string_view text);
+
+// A name the library reads (a state dtype, a rounding, a convention): the library's parser and
+// its error, prefixed with the flag, so that every command words it alike.
+template <class Parse>
+auto parse_named(std::string_view flag, const std::string& text, const Parse& parse) {
+  try {
+    return parse(text);
+  } catch (const OptionError& e) {
+    if (!e.option().empty()) throw;  // main names the flag
+    throw OptionError(std::string(flag) + ": " + e.what());
+  }
+}
+
+// --state-dtype and --state-rounding, read and checked together, for every command that takes
+// them (docs/lowbit.md); the caller sets min_size and the seed.
+StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding);
 
 // Options that store through the parsers above. `name` is CLI11's ("--steps" or "--seed,-s").
 template <class Int>
@@ -43,5 +62,20 @@ CLI::Option* add_real(CLI::App* cmd, const std::string& name, double& target, do
                       const std::string& doc, bool below_hi = false);
 CLI::Option* add_list(CLI::App* cmd, const std::string& name, std::vector<std::string>& target, const std::string& doc);
 CLI::Option* add_word(CLI::App* cmd, const std::string& name, std::string& target, const std::string& doc);
+// A name checked by parse_named(parse) as it is read; `target` keeps the text.
+template <class Parse>
+CLI::Option* add_named(CLI::App* cmd, const std::string& name, std::string& target, Parse parse,
+                       const std::string& doc) {
+  const std::string flag = name.substr(0, name.find(','));
+  CLI::Option* o = cmd->add_option_function<std::string>(
+      name,
+      [&target, flag, parse](const std::string& t) {
+        parse_named(flag, t, parse);
+        target = t;
+      },
+      doc);
+  o->default_str(target);
+  return o;
+}
 
 }  // namespace descent::cli

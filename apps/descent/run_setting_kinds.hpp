@@ -63,14 +63,8 @@ Setting on_off(std::string names, bool LabArgs::*m, std::string help);
 template <class Parse>
 Setting choice(std::string names, std::string LabArgs::*m, std::string dflt, std::string help, Parse parse) {
   const std::string flag = names.substr(0, names.find(','));
-  return word(std::move(names), m, std::move(dflt), std::move(help), [flag, parse](const std::string& t) {
-    try {
-      parse(t);
-    } catch (const OptionError& e) {
-      if (!e.option().empty()) throw;  // main names the flag
-      throw OptionError(flag + ": " + e.what());
-    }
-  });
+  return word(std::move(names), m, std::move(dflt), std::move(help),
+              [flag, parse](const std::string& t) { parse_named(flag, t, parse); });
 }
 
 }  // namespace descent::cli::setting_kinds
