@@ -557,6 +557,26 @@ TEST(Lowbit, SetStateOptionsReencodesTheState) {
   EXPECT_EQ(opt->state(3, "v").stored, StateDType::f32);  // below min_size
 }
 
+// State options given before the first step make the state anew in its form, with the rule's
+// initial values (Adagrad's accumulator starts at 0.1): each value is 0.1 in that form, and a
+// block of equal values is its own scale, so q8 keeps 0.1 exactly. Once a step has written the
+// state, new options keep its values (SetStateOptionsReencodesTheState).
+TEST(Lowbit, StateOptionsBeforeTheFirstStepStartFromTheInitialValues) {
+  std::vector<float> w(5000, 1.0f), g(5000, 0.5f);
+  const float init = 0.1f;
+  for (const StateDType d : {StateDType::bf16, StateDType::q8}) {
+    auto opt = descent::make_optimizer("adagrad", {Param("w", w, g)}, descent::Convention::pytorch,
+                                       {{"initial_accumulator_value", "0.1"}});
+    opt->set_state_options({d, Rounding::nearest, 0, 4096});
+    const float want = d == StateDType::q8 ? init : descent::detail::bf16_decode(descent::detail::bf16_nearest(init));
+    const auto v = opt->state(0, "v").as<float>();
+    EXPECT_EQ(std::count(v.begin(), v.end(), want), 5000) << to_string(d);
+    opt->set_state_options({StateDType::f32, Rounding::nearest, 0, 4096});  // back, still unwritten
+    const auto f = opt->state(0, "v").as<float>();
+    EXPECT_EQ(std::count(f.begin(), f.end(), init), 5000) << to_string(d);
+  }
+}
+
 // Low-bit state is for float32 parameters: float64 ones keep float64 state.
 TEST(Lowbit, DoubleParametersKeepFullState) {
   std::vector<double> w(10000, 1.0), g(10000, 0.5), w2 = w;
