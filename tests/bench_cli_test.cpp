@@ -112,8 +112,10 @@ TEST(BenchCli, PeakStateMemoryIsTheKeptStateInEveryForm) {
     EXPECT_GE(low, 0.99 * kept);
     EXPECT_LE(low, kept + 0.02 * f32_kept);  // the rest of the process: a few MB at most
   }
-  EXPECT_LE(peak("--state-dtype q8").first, 0.26 * f32);
-  EXPECT_LE(peak("--state-dtype bf16").first, 0.51 * f32);
+  // The bounds (q8 ≤ 26%, bf16 ≤ 51% of f32's) then follow from the kept bytes, which
+  // LowBitStateReportsItsBytesAndMemory checks exactly (25.39%, 50%); they are measured on GPT-2
+  // small in docs/lowbit.md. Not asserted here as ratios: under ASan the process's own few MB
+  // (its allocator's) are a visible share of this tensor's 34 MB of q8 state.
 }
 #endif
 
