@@ -147,8 +147,8 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
   }
   optimizer_ = make(std::move(views));
   if (!optimizer_) throw Error("the optimizer factory returned no optimizer");
-  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);
   if (options_.mode == Mode::zero1) {
+    require_f32_state(*optimizer_);
     // LAMB's per-tensor sums: each rank has the sums of its slices; a tensor's sums are those of
     // all its slices, added in rank order (the order of the flat space) from 0.
     optimizer_->set_sums_hook([this](std::span<double> sums, std::size_t width) {
