@@ -105,9 +105,7 @@ std::string parse_word(std::string_view flag, std::string_view text) {
   return std::string(text);
 }
 
-namespace {
 std::string flag_of(const std::string& name) { return name.substr(0, name.find(',')); }
-}  // namespace
 
 CLI::Option* add_unsigned(CLI::App* cmd, const std::string& name, std::uint64_t& target, std::uint64_t hi,
                           const std::string& doc) {

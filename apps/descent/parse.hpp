@@ -46,11 +46,13 @@ auto parse_named(std::string_view flag, const std::string& text, const Parse& pa
 // them (docs/lowbit.md); the caller sets min_size and the seed.
 StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding);
 
-// Options that store through the parsers above. `name` is CLI11's ("--steps" or "--seed,-s").
+// Options that store through the parsers above. `name` is CLI11's ("--steps" or "--seed,-s"),
+// whose flag_of is the flag the messages name ("--seed").
+std::string flag_of(const std::string& name);
 template <class Int>
 CLI::Option* add_integer(CLI::App* cmd, const std::string& name, Int& target, std::int64_t lo, std::int64_t hi,
                          const std::string& doc) {
-  const std::string flag = name.substr(0, name.find(','));
+  const std::string flag = flag_of(name);
   CLI::Option* o = cmd->add_option_function<std::string>(
       name, [&target, flag, lo, hi](const std::string& t) { target = Int(parse_integer(flag, t, lo, hi)); }, doc);
   if constexpr (std::is_arithmetic_v<Int>) o->default_str(std::to_string(target));
@@ -66,7 +68,7 @@ CLI::Option* add_word(CLI::App* cmd, const std::string& name, std::string& targe
 template <class Parse>
 CLI::Option* add_named(CLI::App* cmd, const std::string& name, std::string& target, Parse parse,
                        const std::string& doc) {
-  const std::string flag = name.substr(0, name.find(','));
+  const std::string flag = flag_of(name);
   CLI::Option* o = cmd->add_option_function<std::string>(
       name,
       [&target, flag, parse](const std::string& t) {

@@ -6,8 +6,8 @@
 namespace descent::cli {
 namespace {
 
-// A "Name:   1234 kB" line of /proc/self/status (proc(5)).
-std::optional<std::size_t> status_kib(const std::string& field) {
+// A "Name:   1234 kB" line of /proc/self/status (proc(5)), in bytes.
+std::optional<std::size_t> status_bytes(const std::string& field) {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
     if (line.compare(0, field.size() + 1, field + ":") == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
@@ -23,7 +23,7 @@ bool reset_peak_resident() {
   return bool(out);
 }
 
-std::optional<std::size_t> resident_bytes() { return status_kib("VmRSS"); }
-std::optional<std::size_t> peak_resident_bytes() { return status_kib("VmHWM"); }
+std::optional<std::size_t> resident_bytes() { return status_bytes("VmRSS"); }
+std::optional<std::size_t> peak_resident_bytes() { return status_bytes("VmHWM"); }
 
 }  // namespace descent::cli

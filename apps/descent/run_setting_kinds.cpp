@@ -7,7 +7,7 @@ std::string shortest(double x) { return fmt::format("{}", x); }
 
 Setting row(std::string names, std::string help) {
   Setting s;
-  s.flag = names.substr(0, names.find(','));
+  s.flag = flag_of(names);
   s.names = std::move(names);
   s.help = std::move(help);
   return s;

@@ -62,7 +62,7 @@ Setting on_off(std::string names, bool LabArgs::*m, std::string help);
 // One of a few names, read by the library's parser (its error prefixed with the flag).
 template <class Parse>
 Setting choice(std::string names, std::string LabArgs::*m, std::string dflt, std::string help, Parse parse) {
-  const std::string flag = names.substr(0, names.find(','));
+  const std::string flag = flag_of(names);
   return word(std::move(names), m, std::move(dflt), std::move(help),
               [flag, parse](const std::string& t) { parse_named(flag, t, parse); });
 }
