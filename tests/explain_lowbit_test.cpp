@@ -1,7 +1,7 @@
 // descent explain --state-dtype bf16|q8: each printed state value against a hand computation of
 // the tutorial's formulas in double, rounded by the formats' definitions in docs/lowbit.md (bf16:
-// 8 significant bits by the binade's ulp, ties to even; q8: code·scale with the block's largest
-// magnitude as scale), not by the library's codec.
+// 8 significant bits by the binade's ulp, ties to even; q8: code·scale with a power-of-two
+// scale), not by the library's codec.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -111,26 +111,52 @@ TEST(ExplainLowbit, Bf16StoresEachMomentRoundedToNearestEven) {
   EXPECT_NE(rows.back().at("w"), rows.back().at("w_f32"));  // the rounding shows in w
 }
 
-// A block of one value is its own scale: code ±1.0 (signed E4M3: e = 15, f = 0 → 120, the sign
-// bit makes 248; unsigned E5M3: e = 31 → 248), so q8 holds it exactly (to float32).
-TEST(ExplainLowbit, Q8CodesAOneValueBlockAsPlusOrMinusOneTimesItsMagnitude) {
+// q8 by its definition (docs/lowbit.md) for a block of one value x: the scale s is the smallest
+// power of two with |x|/s < 1.875, and x/s (in [0.9375, 1.875)) rounds to 3 fraction bits of its
+// binade, a tie to the larger magnitude; the code is the sign, the map's exponent (e + 15 signed,
+// e + 31 unsigned) and the 3 fraction bits.
+double q8_scale_of(double x) {
+  const double s = std::ldexp(1.0, std::ilogb(x));
+  return std::abs(x) / s >= 1.875 ? 2 * s : s;
+}
+double q8_step(double q) { return std::ldexp(1.0, std::ilogb(q) - 3); }
+double q8(double x) {
+  if (x == 0) return 0;
+  const double s = q8_scale_of(x), q = std::abs(x) / s;
+  return std::copysign(std::floor(q / q8_step(q) + 0.5) * q8_step(q) * s, x);
+}
+int q8_code(double x, bool is_signed) {
+  const double stored = std::abs(q8(x)) / q8_scale_of(x);
+  const int e = std::ilogb(stored), f = int(stored / std::ldexp(1.0, e) * 8) - 8;
+  return ((e + (is_signed ? 15 : 31)) << 3 | f) | (is_signed && x < 0 ? 0x80 : 0);
+}
+// How far x is from a q8 rounding tie of its one-value block, in code steps.
+double from_q8_tie(double x) {
+  const double q = std::abs(x) / q8_scale_of(x) / q8_step(std::abs(x) / q8_scale_of(x));
+  return std::abs(q - std::floor(q) - 0.5);
+}
+
+TEST(ExplainLowbit, Q8StoresAOneValueBlockAsTheNearestCodeOfItsPowerOfTwoScale) {
   const std::vector<Row> rows = csv(std::string("adam ") + grads_flag + " --state-dtype q8");
   ASSERT_EQ(rows.size(), grads.size());
-  HandAdam full;
+  HandAdam low;
   for (std::size_t i = 0; i < grads.size(); ++i) {
-    full.step(grads[i], exact);
+    const double m_t = 0.9 * low.m + 0.1 * grads[i], v_t = 0.999 * low.v + 0.001 * grads[i] * grads[i];
+    ASSERT_GT(from_q8_tie(m_t), 1e-3) << "step " << i + 1 << ": pick gradients away from a rounding tie";
+    ASSERT_GT(from_q8_tie(v_t), 1e-3) << "step " << i + 1;
+    low.step(grads[i], q8);
     const Row& r = rows[i];
     SCOPED_TRACE("step " + std::to_string(i + 1));
-    EXPECT_NEAR(r.at("m"), full.m, f32_tol * std::abs(full.m));
-    EXPECT_EQ(r.at("m_code"), full.m > 0 ? 120 : 248);
-    EXPECT_EQ(r.at("m_scale"), std::abs(r.at("m")));
-    EXPECT_EQ(r.at("v_code"), 248);
-    EXPECT_EQ(r.at("v_scale"), r.at("v"));
-    EXPECT_EQ(r.at("m"), r.at("m_f32"));
-    EXPECT_EQ(r.at("v"), r.at("v_f32"));
-    EXPECT_EQ(r.at("w"), r.at("w_f32"));
-    EXPECT_NEAR(r.at("w"), full.w, f32_tol * std::abs(full.w));
+    // As printed, to float32 (4 significant bits, and powers of two: exact in float32).
+    EXPECT_EQ(float(r.at("m")), float(low.m));
+    EXPECT_EQ(float(r.at("v")), float(low.v));
+    EXPECT_EQ(r.at("m_code"), q8_code(m_t, true));
+    EXPECT_EQ(r.at("v_code"), q8_code(v_t, false));
+    EXPECT_EQ(float(r.at("m_scale")), float(q8_scale_of(m_t)));
+    EXPECT_EQ(float(r.at("v_scale")), float(q8_scale_of(v_t)));
+    EXPECT_NEAR(r.at("w"), low.w, f32_tol * std::abs(low.w));
   }
+  EXPECT_NE(rows.back().at("w"), rows.back().at("w_f32"));  // the rounding shows in w
 }
 
 // Stochastic rounding lands on one of the two bf16 neighbours of the exact update of the state

@@ -60,7 +60,7 @@ TEST(LowbitGolden, Bf16RoundsToNearestEven) {
 TEST(LowbitGolden, Q8MapsDecodeToTheirFormulas) {
   for (const bool is_signed : {true, false}) {
     const json& map = golden()["q8_maps"][is_signed ? "signed" : "unsigned"];
-    EXPECT_EQ(map.size(), is_signed ? 242u : 249u);  // 121 magnitudes per sign; 249 non-negative values
+    EXPECT_EQ(map.size(), is_signed ? 242u : 249u);  // 0 and 120 magnitudes per sign; 0 and 248 values
     for (const auto& [code, value] : map.items()) {
       const auto c = std::uint8_t(std::stoi(code));
       const float got = is_signed ? descent::detail::q8_decode<true>(c) : descent::detail::q8_decode<false>(c);
@@ -69,27 +69,44 @@ TEST(LowbitGolden, Q8MapsDecodeToTheirFormulas) {
   }
 }
 
+// A map's non-negative values and their codes, by value, from the golden (NumPy's formulas).
+struct Map {
+  std::vector<double> value;
+  std::vector<int> code;
+};
+Map map_of(bool is_signed) {
+  std::vector<std::pair<double, int>> pairs;
+  for (const auto& [code, value] : golden()["q8_maps"][is_signed ? "signed" : "unsigned"].items())
+    if (const int c = std::stoi(code); !(is_signed && c & 0x80)) pairs.emplace_back(value.get<double>(), c);
+  std::sort(pairs.begin(), pairs.end());
+  Map m;
+  for (const auto& [v, c] : pairs) m.value.push_back(v), m.code.push_back(c);
+  return m;
+}
+
+// The sweep of the encoder tests: one float32 in 127 of [0, 2] and of its negatives (8 million per
+// sign and map): both maps' normal ranges and the carries between their binades, the values
+// below the smallest normal, and those above the largest code (which a block's scale never
+// makes, but a NaN-free encoder must still clamp).
+constexpr std::uint32_t sweep_end = 0x40000000u;  // 2.0
+
 // The encoder's bit tricks against the nearest value of NumPy's map (its values from the
-// golden; the nearest found by search, a tie by the exact midpoint, to the even code), for one
-// float32 in 127 of [0, 1 + 2^-10] and of its negatives (8 million per sign and map):
-// subnormals, both maps' subnormal and normal ranges and the carries between their binades.
+// golden; the nearest found by search, a tie by the exact midpoint, to the larger magnitude).
 TEST(LowbitGolden, Q8EncodesTheNearestCodeOfTheMap) {
   for (const bool is_signed : {true, false}) {
     SCOPED_TRACE(is_signed ? "signed" : "unsigned");
-    const json& map = golden()["q8_maps"][is_signed ? "signed" : "unsigned"];
-    std::vector<double> value;  // by magnitude code, 0 up to the code of 1.0
-    for (int c = 0; map.contains(std::to_string(c)); ++c) value.push_back(map[std::to_string(c)].get<double>());
-    ASSERT_EQ(value.back(), 1.0);
+    const Map map = map_of(is_signed);
+    ASSERT_EQ(map.value.back(), 1.875);
     auto nearest = [&](float q) {
       const double a = std::fabs(double(q));
-      const std::size_t hi = std::size_t(std::lower_bound(value.begin(), value.end(), a) - value.begin());
-      if (hi == value.size()) return int(value.size() - 1);  // above 1.0: the code of 1.0
-      if (hi == 0 || value[hi] == a) return int(hi);
-      const double twice = 2 * a, mid = value[hi - 1] + value[hi];  // both exact in double
-      return int(twice < mid ? hi - 1 : twice > mid ? hi : (hi % 2 ? hi - 1 : hi));
+      const std::size_t hi = std::size_t(std::lower_bound(map.value.begin(), map.value.end(), a) - map.value.begin());
+      if (hi == map.value.size()) return map.code.back();  // above the largest code: the largest
+      if (hi == 0 || map.value[hi] == a) return map.code[hi];
+      const double twice = 2 * a, mid = map.value[hi - 1] + map.value[hi];  // both exact in double
+      return map.code[twice < mid ? hi - 1 : hi];
     };
     long checked = 0;
-    for (std::uint32_t b = 0; b <= 0x3f802000u; b += 127)
+    for (std::uint32_t b = 0; b <= sweep_end; b += 127)
       for (const std::uint32_t sign : {0u, 0x80000000u}) {
         if (sign && !is_signed) continue;
         const float q = from_bits(b | sign);
@@ -99,6 +116,24 @@ TEST(LowbitGolden, Q8EncodesTheNearestCodeOfTheMap) {
         ++checked;
       }
     EXPECT_GT(checked, 8'000'000);
+  }
+}
+
+// The block scale by its definition: the smallest power of two s >= 2^-95 with m/s < 1.875, for
+// block maxima across float32's range (subnormals, both sides of 1.875·2^e, the largest finite,
+// whose scale would be 2^128: an infinity).
+TEST(LowbitGolden, Q8ScaleIsTheLeastPowerOfTwoThatKeepsTheBlockInTheMap) {
+  auto definition = [](float m) {
+    for (double t = 0x1p-95; t <= 0x1p127; t *= 2)
+      if (double(m) / t < 1.875) return t;
+    return double(INFINITY);
+  };
+  std::mt19937 rng(14);
+  std::vector<float> maxima{0.0f, 1e-45f, 1e-30f, 1.0f, 1.875f, std::nextafter(1.875f, 0.0f), 3.75f, 0.9375f, 3.4e38f};
+  for (int i = 0; i < 20000; ++i) maxima.push_back(from_bits(rng() & 0x7f7fffffu));
+  for (const float m : maxima) {
+    const float got = descent::detail::q8_scale(to_bits(m));
+    ASSERT_EQ(double(got), definition(m)) << "max " << m << " (bits " << std::hex << to_bits(m) << ")";
   }
 }
 
@@ -121,14 +156,6 @@ TEST(LowbitGolden, Q8QuantizesLikeNumPy) {
   }
 }
 
-// The magnitudes of a map's codes 0 up to the code of 1.0, from the golden (NumPy's formulas).
-std::vector<double> map_values(bool is_signed) {
-  const json& map = golden()["q8_maps"][is_signed ? "signed" : "unsigned"];
-  std::vector<double> value;
-  for (int c = 0; map.contains(std::to_string(c)); ++c) value.push_back(map[std::to_string(c)].get<double>());
-  return value;
-}
-
 // Stochastic rounding's definition: with x = (|q| − below)/(above − below) between the map's
 // neighbours of |q| (x = 0 at or above the top), the code of floor(x + r/2^20), r the 20 random
 // bits (exact in double: see stochastic_code in tests/golden/lowbit/generate.py).
@@ -136,37 +163,38 @@ struct Between {
   std::size_t below;
   double x;
 };
-Between between(const std::vector<double>& value, float q) {
+Between between(const Map& map, float q) {
   const double a = std::fabs(double(q));
-  if (a >= value.back()) return {value.size() - 1, 0.0};
-  const std::size_t k = std::size_t(std::upper_bound(value.begin(), value.end(), a) - value.begin()) - 1;
-  return {k, (a - value[k]) / (value[k + 1] - value[k])};
+  if (a >= map.value.back()) return {map.value.size() - 1, 0.0};
+  const std::size_t k = std::size_t(std::upper_bound(map.value.begin(), map.value.end(), a) - map.value.begin()) - 1;
+  return {k, (a - map.value[k]) / (map.value[k + 1] - map.value[k])};
 }
-int stochastic_code(const std::vector<double>& value, float q, std::uint32_t r20) {
-  const Between n = between(value, q);
-  return int(n.x * 0x1p20 + double(r20) >= 0x1p20 ? n.below + 1 : n.below) | (std::signbit(q) ? 0x80 : 0);
+std::size_t stochastic_index(const Map& map, float q, std::uint32_t r20) {
+  const Between n = between(map, q);
+  return n.x * 0x1p20 + double(r20) >= 0x1p20 ? n.below + 1 : n.below;
 }
 
-// The stochastic encoder's bit tricks against the definition over the same sweep as above (one
-// float32 in 127 of [0, 1 + 2^-10] and their negatives), each with random bits mix32(bits).
+// The stochastic encoder's bit tricks against the definition over the same sweep as above, each
+// value with random bits mix32(bits).
 TEST(LowbitGolden, Q8EncodesStochasticallyByTheDefinition) {
   for (const bool is_signed : {true, false}) {
     SCOPED_TRACE(is_signed ? "signed" : "unsigned");
-    const std::vector<double> value = map_values(is_signed);
-    ASSERT_EQ(value.back(), 1.0);
+    const Map map = map_of(is_signed);
+    ASSERT_EQ(map.value.back(), 1.875);
     long checked = 0, up = 0;
     double expected = 0, variance = 0;
-    for (std::uint32_t b = 0; b <= 0x3f802000u; b += 127)
+    for (std::uint32_t b = 0; b <= sweep_end; b += 127)
       for (const std::uint32_t sign : {0u, 0x80000000u}) {
         if (sign && !is_signed) continue;
         const float q = from_bits(b | sign);
         const std::uint32_t r = descent::detail::mix32(b | sign);
-        const int want = stochastic_code(value, q, r & 0xfffffu);
+        const std::size_t k = stochastic_index(map, q, r & 0xfffffu);
+        const int want = map.code[k] | (std::signbit(q) ? 0x80 : 0);
         const int got = is_signed ? descent::detail::q8_encode_stochastic<true>(q, r)
                                   : descent::detail::q8_encode_stochastic<false>(q, r);
         ASSERT_EQ(got, want) << "q = " << q << " (bits " << std::hex << (b | sign) << "), random " << r;
-        const double x = between(value, q).x;
-        up += value[std::size_t(is_signed ? want & 0x7f : want)] > std::fabs(double(q));
+        const double x = between(map, q).x;
+        up += map.value[k] > std::fabs(double(q));
         expected += x;
         variance += x * (1 - x);
         ++checked;
@@ -195,7 +223,7 @@ TEST(LowbitGolden, Q8StochasticRoundingLikeNumPy) {
     std::vector<std::uint8_t> got(n);
     for (std::size_t b = 0; b < n; b += descent::detail::q8_block) {
       const std::size_t len = std::min(descent::detail::q8_block, n - b);
-      const float s = descent::detail::absmax(in + b, len);
+      const float s = descent::detail::q8_block_scale(in + b, len);
       EXPECT_EQ(to_bits(s), scales[b / descent::detail::q8_block].get<std::uint32_t>());
       if (is_signed)
         descent::detail::q8_encode_scaled_stochastic<true>(in + b, s, got.data() + b, len, std::uint32_t(b), key);
@@ -461,14 +489,14 @@ TEST(Lowbit, StochasticRoundingIsUnbiased) {
   for (float v : near->state(0, "m").as<float>()) ASSERT_EQ(v, nearest);
 }
 
-// q8: one Adam step from zero state, each block of 256 holding one gradient 1 (its maximum, so
-// its scale) and 255 of ±c (the sign by block), so every other m is ±x = (1 − β1)·c times the
-// scale and v is x = (1 − β2)·c² times it. Each rounds up with probability
-// p = (|q| − below)/(above − below), q = x/s, between the map's neighbours (decoded, times s). The
-// mean of the 65,280 decoded magnitudes must be x within 6 standard errors of the Bernoulli mean,
-// 6·sqrt(p(1−p)/N)·(up − down), plus what the 20 random bits and float32 leave: p is exact to
-// 2^−20 and q·s to a few ulp of x. c = 0.3 puts q in both maps' normal range, 2.5e−5 in their
-// subnormals. Round to nearest on the same input is off by min(p, 1 − p)·(up − down), far beyond.
+// q8: one Adam step from zero state, each block of 256 holding one gradient 1 (its maximum, which
+// sets its scale s) and 255 of ±c (the sign by block), so every other m is ±x = (1 − β1)·c and v
+// is x = (1 − β2)·c². Each rounds up with probability p = (|q| − below)/(above − below), q = x/s,
+// between the map's neighbours (decoded, times s). The mean of the 65,280 decoded magnitudes must
+// be x within 6 standard errors of the Bernoulli mean, 6·sqrt(p(1−p)/N)·(up − down), plus what the
+// 20 random bits and float32 leave: p is exact to 2^−20 and q·s to a few ulp of x. c = 0.3 puts q
+// in both maps' normal range, 2.5e−5 below their smallest normal (between 0 and it). Round to
+// nearest on the same input is off by min(p, 1 − p)·(up − down), far beyond.
 TEST(Lowbit, Q8StochasticRoundingIsUnbiased) {
   constexpr std::size_t block = descent::detail::q8_block, n = 256 * block;
   for (const float c : {0.3f, 2.5e-5f}) {
@@ -489,22 +517,18 @@ TEST(Lowbit, Q8StochasticRoundingIsUnbiased) {
       SCOPED_TRACE(slot);
       const bool is_signed = std::string(slot) == "m";
       const auto exact = f32.first->state(0, slot).as<float>();
-      const float s = exact[0], x = std::fabs(exact[1]);
-      const float q = x * (1.0f / s);  // as the encoder computes it
-      auto decode = [&](int code) {
-        return is_signed ? descent::detail::q8_decode<true>(std::uint8_t(code))
-                         : descent::detail::q8_decode<false>(std::uint8_t(code));
-      };
-      int k = 0;
-      while (decode(k + 1) <= q) ++k;
-      const float down = decode(k) * s, up = decode(k + 1) * s;
-      const double p = (double(q) - decode(k)) / (double(decode(k + 1)) - decode(k));
+      const float s = descent::detail::q8_scale(std::bit_cast<std::uint32_t>(exact[0])), x = std::fabs(exact[1]);
+      const float q = x / s;  // exact: s is a power of two
+      const Map map = map_of(is_signed);
+      std::size_t k = 0;
+      while (map.value[k + 1] <= q) ++k;
+      const float down = float(map.value[k]) * s, up = float(map.value[k + 1]) * s;
+      const double p = (double(q) - map.value[k]) / (map.value[k + 1] - map.value[k]);
       ASSERT_GT(p, 0.05);
       ASSERT_LT(p, 0.95);
       const double spacing = double(up) - down;
       auto mean_magnitude = [&](const descent::Optimizer& o) {
         const auto stored = o.state(0, slot).as<float>();
-        EXPECT_EQ(stored[0], s);  // the block maximum: the code of 1.0, exact
         double sum = 0;
         for (std::size_t i = 0; i < n; ++i) {
           if (i % block == 0) continue;
@@ -558,9 +582,10 @@ TEST(Lowbit, SetStateOptionsReencodesTheState) {
 }
 
 // State options given before the first step make the state anew in its form, with the rule's
-// initial values (Adagrad's accumulator starts at 0.1): each value is 0.1 in that form, and a
-// block of equal values is its own scale, so q8 keeps 0.1 exactly. Once a step has written the
-// state, new options keep its values (SetStateOptionsReencodesTheState).
+// initial values (Adagrad's accumulator starts at 0.1): each value is 0.1 in that form. For q8
+// the block's scale is 2^−4 (0.1 = 1.6·2^−4) and 1.6 rounds to 1.625, the nearer of its 3-bit
+// neighbours 1.5 and 1.625: 0.1015625. Once a step has written the state, new options keep its
+// values (SetStateOptionsReencodesTheState).
 TEST(Lowbit, StateOptionsBeforeTheFirstStepStartFromTheInitialValues) {
   std::vector<float> w(5000, 1.0f), g(5000, 0.5f);
   const float init = 0.1f;
@@ -568,7 +593,8 @@ TEST(Lowbit, StateOptionsBeforeTheFirstStepStartFromTheInitialValues) {
     auto opt = descent::make_optimizer("adagrad", {Param("w", w, g)}, descent::Convention::pytorch,
                                        {{"initial_accumulator_value", "0.1"}});
     opt->set_state_options({d, Rounding::nearest, 0, 4096});
-    const float want = d == StateDType::q8 ? init : descent::detail::bf16_decode(descent::detail::bf16_nearest(init));
+    const float want =
+        d == StateDType::q8 ? 0.1015625f : descent::detail::bf16_decode(descent::detail::bf16_nearest(init));
     const auto v = opt->state(0, "v").as<float>();
     EXPECT_EQ(std::count(v.begin(), v.end(), want), 5000) << to_string(d);
     opt->set_state_options({StateDType::f32, Rounding::nearest, 0, 4096});  // back, still unwritten

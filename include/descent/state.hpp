@@ -17,7 +17,7 @@ namespace descent {
 enum class StateDType : std::uint8_t {
   f32 = 1,   // full precision: the parameter's own dtype (float32, or float64 for double parameters)
   bf16 = 2,  // bfloat16: float32's 8 exponent bits and 7 of its 23 fraction bits
-  q8 = 3,    // 8-bit codes, one float32 scale (the absolute maximum) per block of 256 values
+  q8 = 3,    // 8-bit codes, one float32 scale (a power of two) per block of 256 values
 };
 StateDType parse_state_dtype(std::string_view s);  // "f32", "bf16", "q8"; throws OptionError
 const char* to_string(StateDType d);

@@ -26,34 +26,39 @@ def f32_bits(x):
 
 # --- the formats from their definitions (docs/lowbit.md), vectorized ---------------------------
 def code_map(signed):
-    """Code → value before the block scale: sign bit and E4M3 (signed), E5M3 (unsigned)."""
+    """Code → value before the block scale: sign bit and E4M3 (signed), E5M3 (unsigned), the top
+    binade [1, 2), no subnormals (e = 0 is zero only)."""
     exp_bits, bias = (4, 15) if signed else (5, 31)
-    codes, values = [], []
-    for e in range(2**exp_bits):
+    codes, values = [0], [0.0]
+    for e in range(1, 2**exp_bits):
         for f in range(8):
-            mag = 2.0 ** (1 - bias) * f / 8 if e == 0 else 2.0 ** (e - bias) * (1 + f / 8)
-            if mag <= 1.0:
-                codes.append(e << 3 | f)
-                values.append(mag)
+            codes.append(e << 3 | f)
+            values.append(2.0 ** (e - bias) * (1 + f / 8))
     return np.array(codes), np.array(values)
 
 
+def block_scale(m):
+    """The smallest power of two s >= 2^-95 with m/s < 1.875 (m: a block's max|x|)."""
+    s = np.exp2(np.floor(np.log2(m))) if m > 0 else 0.0
+    if m > 0 and m / s >= 1.875:
+        s *= 2
+    return np.float32(max(s, 2.0**-95))
+
+
 def quantize(x, signed):
-    """Block-wise: scale = max|x| of each 256 values; each x·(1/scale) to the nearest map value
-    (ties to the even code), the sign in bit 7 for signed slots."""
+    """Block-wise: a power-of-two scale per 256 values (block_scale); each x/scale (exact) to the
+    nearest map value (a tie to the larger magnitude), the sign in bit 7 for signed slots."""
     codes_of, mags = code_map(signed)
     x = np.asarray(x, dtype=np.float32)
     codes = np.zeros(x.size, dtype=np.uint8)
     scales = []
     for b in range(0, x.size, BLOCK):
         blk = x[b:b + BLOCK]
-        s = np.float32(np.max(np.abs(blk)))
-        inv = np.float32(1) / s if s > 0 else np.float32(0)
-        q = (blk * inv).astype(np.float32).astype(np.float64)
+        s = block_scale(float(np.max(np.abs(blk))))
+        q = blk.astype(np.float64) / float(s)
         d = np.abs(mags[None, :] - np.abs(q)[:, None])
         nearest = d == d.min(axis=1)[:, None]
-        even = nearest & (codes_of[None, :] % 2 == 0)
-        pick = np.where(even.any(axis=1), even.argmax(axis=1), nearest.argmax(axis=1))
+        pick = mags.size - 1 - np.argmax(nearest[:, ::-1], axis=1)  # the largest of the nearest
         c = codes_of[pick]
         if signed:
             c = c | np.where(np.signbit(q), 0x80, 0)
@@ -239,8 +244,16 @@ def test_explain_shows_the_stored_state():
         assert t["m"][k] == m
     assert t.state["min_size"] == 0 and "m_f32" in t and "w_f32" in t
     q = descent.explain("adam", grads, state_dtype="q8")
-    assert list(q["m_code"]) == [120, 120, 120, 120] and list(q["v_code"]) == [248] * 4
-    assert np.array_equal(q["m_scale"], np.abs(q["m"]))
+    # Step 1 by hand: m = 0.05 = 1.6·2^-5 rounds to 1.625·2^-5 (code e = 15, f = 5: 125);
+    # V = 0.00025 = 1.024·2^-12 rounds to 2^-12 (e = 31, f = 0: 248).
+    assert (q["m_code"][0], q["m"][0], q["m_scale"][0]) == (125, 0.05078125, 2.0**-5)
+    assert (q["v_code"][0], q["v"][0], q["v_scale"][0]) == (248, 2.0**-12, 2.0**-12)
+    for slot, signed in (("m", True), ("v", False)):  # every step: code's map value times a power of two
+        codes_of, mags = code_map(signed)
+        value = dict(zip(codes_of.tolist(), mags.tolist()))
+        for code, x, scale in zip(q[f"{slot}_code"], q[slot], q[f"{slot}_scale"]):
+            assert scale == 2.0 ** np.floor(np.log2(scale))
+            assert abs(x) == value[int(code) & (0x7F if signed else 0xFF)] * scale and (x < 0) == (signed and code >= 128)
     with pytest.raises(TypeError, match="state_min_size does not apply"):
         descent.explain("adam", grads, state_dtype="q8", state_min_size=0)
 

@@ -78,8 +78,9 @@ inline void q8_update(const rules::Prelude<float>& p, const typename Rule::templ
   ((top[J] = m[J]), ...);
 }
 
-// Encodes one block of q8 state from its new values and their absolute maximum: to the nearest
-// code, or stochastically with the slot's key and the block's first element index.
+// Encodes one block of q8 state from its new values and its scale (q8_scale of their absolute
+// maximum): to the nearest code, or stochastically with the slot's key and the block's first
+// element index.
 template <LowFormat F, bool Signed>
 inline void q8_store(const float* __restrict x, float scale, std::uint8_t* __restrict codes, std::size_t n,
                      std::uint32_t begin, std::uint32_t key) {
@@ -117,7 +118,7 @@ inline void lowbit_body(const rules::Prelude<float>& p0, const typename Rule::te
       else
         q8_update<Rule, S, Decay>(p, k, w + b, g + b, codes, scales, buf, top, n - b, seq);
       const std::size_t len = std::min(q8_block, n - b);
-      ((rules::has(S, J) ? q8_store<F, !rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = float_of(top[J]),
+      ((rules::has(S, J) ? q8_store<F, !rules::has(nonneg, J)>(buf[J], ls.scales[J][block] = q8_scale(top[J]),
                                                                static_cast<std::uint8_t*>(ls.data[J]) + b, len,
                                                                ls.begin + std::uint32_t(b), ls.key[J])
                          : void()),

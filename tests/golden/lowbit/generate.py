@@ -4,11 +4,13 @@ formats' definitions, independently of the C++ bit tricks:
 
 - bfloat16 round to nearest, ties to even: x rounded to 8 significant bits by scaling with its
   binade's ulp and np.rint (which rounds half to even), not by adding to its bits;
-- block-wise 8-bit quantization (Dettmers et al. 2022, "8-bit Optimizers via Block-wise
-  Quantization"): per block of 256 values, s = max|x|, and each x/s becomes the index of the
-  nearest value of a code map, found by searching the whole map (ties to the even code). The
-  maps are listed value by value from their formulas: a sign bit and E4M3 for signed slots,
-  E5M3 for non-negative ones (exponent bias so that the top code is 1.0, subnormals at e = 0);
+- block-wise 8-bit quantization (after Dettmers et al. 2022, "8-bit Optimizers via Block-wise
+  Quantization"): per block of 256 values a power-of-two scale s, the smallest with
+  max|x|/s < 1.875 (the maps' largest value) and at least 2^-95, and each x/s becomes the index of
+  the nearest value of a code map, found by searching the whole map (a tie to the larger
+  magnitude). The maps are listed value by value from their formulas: a sign bit and E4M3 for
+  signed slots, E5M3 for non-negative ones (exponent bias so that the top binade is [1, 2), no
+  subnormals: e = 0 is zero only);
 - one Adam step (Kingma & Ba 2015, Algorithm 1 with PyTorch's eps outside the root) over q8
   state: dequantize m and v, update in float32 in the order of the rule's code
   (include/descent/rules/adam.hpp), requantize;
@@ -54,9 +56,9 @@ def code_map(signed):
     values = {}
     for e in range(2**exp_bits):
         for f in range(8):
-            mag = 2.0 ** (1 - bias) * f / 8 if e == 0 else 2.0 ** (e - bias) * (1 + f / 8)
-            if mag > 1.0:
-                continue
+            if e == 0 and f > 0:
+                continue  # no subnormals
+            mag = 0.0 if e == 0 else 2.0 ** (e - bias) * (1 + f / 8)
             code = e << 3 | f
             values[code] = mag
             if signed:
@@ -65,7 +67,8 @@ def code_map(signed):
 
 
 def nearest_code(q, signed, table):
-    """Index of the map value nearest to q; ties to the even code. Signed maps keep q's sign."""
+    """Index of the map value nearest to q; a tie to the larger magnitude. Signed maps keep q's
+    sign."""
     q = float(q)
     neg = signed and math.copysign(1.0, q) < 0
     a = abs(q)
@@ -74,22 +77,30 @@ def nearest_code(q, signed, table):
         if signed and (code & 0x80):
             continue
         d = abs(v - a)
-        if best is None or d < best[0] or (d == best[0] and code % 2 == 0 and best[1] % 2 == 1):
-            best = (d, code)
+        if best is None or d < best[0] or (d == best[0] and v > best[2]):
+            best = (d, code, v)
     return best[1] | (0x80 if neg else 0)
 
 
+def block_scale(m):
+    """The smallest power of two s >= 2^-95 with m/s < 1.875, m a block's max|x| (float64)."""
+    e = math.frexp(m)[1] - 1 if m > 0 else -1000  # m = f·2^e, 1 <= f < 2
+    s = 2.0**e if m > 0 else 0.0
+    if m > 0 and m / s >= 1.875:
+        s *= 2
+    return max(s, 2.0**-95)
+
+
 def quantize_with(x, code):
-    """Block-wise quantization of float32 values: one float32 scale per block (its absolute
-    maximum) and, per value, code(q, i) of q = value / scale, i its index."""
+    """Block-wise quantization of float32 values: one power-of-two scale per block (block_scale)
+    and, per value, code(q, i) of q = value / scale (exact), i its index."""
     x = np.asarray(x, dtype=np.float32)
     codes, scales = [], []
     for b in range(0, len(x), BLOCK):
         blk = x[b:b + BLOCK]
-        s = f32(np.max(np.abs(blk))) if len(blk) else f32(0)
-        inv = f32(1) / s if s > 0 else f32(0)
-        codes += [code(f32(v * inv), b + i) for i, v in enumerate(blk)]
-        scales.append(float(s))
+        s = block_scale(float(np.max(np.abs(blk))))
+        codes += [code(float(v) / s, b + i) for i, v in enumerate(blk)]
+        scales.append(s)
     return codes, scales
 
 
@@ -141,7 +152,7 @@ def stochastic_code(q, signed, mags, r20):
     a = abs(q)
     sign = 0x80 if neg else 0
     if a >= mags[-1][0]:
-        return mags[-1][1] | sign  # 1.0 (or an ulp above, x·(1/s) rounded): the top code
+        return mags[-1][1] | sign  # not reached: |q| < 1.875 by the block's scale
     k = max(i for i, (v, _) in enumerate(mags) if v <= a)
     below, above = mags[k][0], mags[k + 1][0]
     x = (a - below) / (above - below)
@@ -207,12 +218,19 @@ def main():
     out["bf16"] = {"x_bits": bits(xs), "nearest": [bf16_nearest_bits(v) for v in xs]}
 
     # q8: two blocks and a short tail, values over 12 orders of magnitude, exact zeros, the
-    # block maximum, and values at midpoints between codes (ties).
+    # block maximum, values at midpoints between codes (ties, to the larger magnitude), at half
+    # the smallest normal code (a tie with 0) and just below it.
     n = 2 * BLOCK + 37
     x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-12, 0, n)).astype(np.float32)
     x[5] = 0
     x[300] = 0
-    x[7] = f32(0.5 * (1 + 1.125)) * f32(np.max(np.abs(x[:BLOCK])))  # near a midpoint
+    s0 = block_scale(float(np.max(np.abs(x[:BLOCK]))))
+    x[7] = f32(0.5 * (1 + 1.125) * s0)  # a midpoint
+    x[8] = f32(-0.5 * (1 + 1.125) * s0)
+    x[9] = f32(2.0**-15 * s0)  # half the signed map's smallest normal
+    x[10] = np.nextafter(f32(2.0**-15 * s0), f32(0))
+    x[11] = f32(2.0**-31 * s0)  # half the unsigned map's smallest normal
+    x[12] = np.nextafter(f32(2.0**-31 * s0), f32(0))
     signed_codes, signed_scales = quantize(x, True)
     unsigned_codes, unsigned_scales = quantize(np.abs(x), False)
     out["q8"] = {"x_bits": bits(x), "signed_codes": signed_codes, "signed_scales_bits": bits(signed_scales),
@@ -238,17 +256,19 @@ def main():
                       "m2_scales_bits": bits(ms2), "v2_codes": vc2, "v2_scales_bits": bits(vs2)}
 
     # Stochastic q8, from a stream of its own (the entries above stay as they were): values over
-    # 12 orders of magnitude with both maps' subnormals, exact codes (x = 0), values a float32 ulp
-    # above a code (x tiny: up with probability ~2^-20), zeros, and the block maximum.
+    # 12 orders of magnitude, below both maps' smallest normal (between 0 and it), exact codes
+    # (x = 0), values a float32 ulp above a code (x tiny: up with probability ~2^-20), zeros, and
+    # the block maximum.
     rng = np.random.default_rng(20261202)
     n = 2 * BLOCK + 37
     x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-12, 0, n)).astype(np.float32)
     x[3] = 0
-    s0 = f32(np.max(np.abs(x[:BLOCK])))
-    for i, c in ((10, 0.75), (11, -0.3125), (12, 2.0**-15)):
-        x[i] = f32(c) * s0  # up to the scale's rounding, a code
-    x[13] = np.nextafter(f32(0.5) * s0, f32(1))
-    x[14] = f32(3 * 2.0**-17 * (1 + 2.0**-10)) * s0  # in the signed map's subnormals
+    s0 = block_scale(float(np.max(np.abs(x[:BLOCK]))))
+    for i, c in ((10, 0.75), (11, -0.3125), (12, 2.0**-14), (15, 2.0**-30)):
+        x[i] = f32(c * s0)  # a code
+    x[13] = np.nextafter(f32(0.5 * s0), f32(1))
+    x[14] = f32(3 * 2.0**-17 * (1 + 2.0**-10) * s0)  # below the signed map's smallest normal
+    x[16] = f32(0.3 * 2.0**-30 * s0)  # below the unsigned one's
     key_signed, key_unsigned = rounding_key(7, 1, 0, 0), rounding_key(7, 1, 0, 1)
     signed_codes, signed_scales = quantize_stochastic(x, True, key_signed)
     unsigned_codes, unsigned_scales = quantize_stochastic(np.abs(x), False, key_unsigned)
