@@ -84,7 +84,7 @@ inline constexpr std::size_t q8_block = 256;
 template <bool Signed>
 struct Q8Map {
   static constexpr std::uint32_t bias = Signed ? 112 : 96;
-  static constexpr std::uint32_t top_exponent = Signed ? 15 : 31;
+  static constexpr std::uint32_t top_exponent = 127 - bias;  // 1.0's exponent field less the bias
   static constexpr std::uint32_t top = Signed ? 127 : 255;
   static constexpr float scale = Signed ? 0x1p112f : 0x1p96f;  // 2^bias
   static constexpr float smallest_normal = Signed ? 0x1p-14f : 0x1p-30f;
@@ -138,7 +138,7 @@ inline std::uint8_t q8_code(std::uint32_t x_bits, Q8Shift k) {
   std::int32_t mag = b < k.half ? 0 : (u < 8 ? 8 : u);
   mag = mag < std::int32_t(M::top) ? mag : std::int32_t(M::top);  // only a NaN or an infinity gets there
   std::uint32_t code = std::uint32_t(mag);
-  if constexpr (Signed) code |= std::int32_t(x_bits) < 0 ? 0x80u : 0u;
+  if constexpr (Signed) code |= (x_bits >> 24) & 0x80u;  // as in q8_encode_stochastic
   return std::uint8_t(code);
 }
 
