@@ -232,6 +232,15 @@ class RuleOptimizer final : public Optimizer {
                   const typename Rule::template Step<float>& k, float* w, const float* grad);
   void run_bf16(std::size_t param, std::size_t begin, std::size_t end, const rules::Prelude<float>& prelude,
                 const typename Rule::template Step<float>& k);
+  // The tensor a parameter is (a piece of), and its first element there: stochastic rounding's key.
+  std::size_t tensor_index(std::size_t param) const {
+    const auto& piece = this->params()[param].piece();
+    return piece ? piece->tensor : param;
+  }
+  std::size_t first_element(std::size_t param) const {
+    const auto& piece = this->params()[param].piece();
+    return piece ? piece->offset : 0;
+  }
 
   void prepare_tensors();
 

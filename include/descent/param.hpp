@@ -3,6 +3,7 @@
 // shape. descent never copies or owns parameter memory, so std::vector, raw arrays and Eigen
 // matrices all work as they are.
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -27,6 +28,17 @@ constexpr DType dtype_of() {
 const char* to_string(DType d);
 
 using Shape = std::vector<std::size_t>;
+
+// Part of a larger tensor: under zero1 each rank steps slices of the caller's tensors. Low-bit
+// state treats a piece as that part of the whole, so that the result does not depend on where
+// the tensor was cut: min_size applies to the whole tensor, stochastic rounding is keyed by the
+// whole's index among the caller's tensors and each element's index in it, and q8 pieces start
+// on a block boundary.
+struct Piece {
+  std::size_t tensor = 0;  // the whole tensor's index
+  std::size_t offset = 0;  // the piece's first element in it
+  std::size_t whole = 0;   // the whole tensor's size
+};
 
 class Param {
  public:
@@ -63,6 +75,10 @@ class Param {
   DType dtype() const { return dtype_; }
   std::size_t size() const { return size_; }
   const Shape& shape() const { return shape_; }
+  const std::optional<Piece>& piece() const { return piece_; }
+  std::size_t whole_size() const { return piece_ ? piece_->whole : size_; }
+  // This view as `piece` of a larger tensor (throws if it does not fit inside it).
+  Param as_piece(Piece piece) const;
 
   template <class T>
   std::span<T> value() const {
@@ -85,6 +101,7 @@ class Param {
   const void* grad_;
   std::size_t size_;
   Shape shape_;
+  std::optional<Piece> piece_;
 };
 
 }  // namespace descent

@@ -27,6 +27,15 @@ void Param::check(std::size_t grad_size) const {
                 std::to_string(size_));
 }
 
+Param Param::as_piece(Piece piece) const {
+  if (piece.offset > piece.whole || size_ > piece.whole - piece.offset)
+    throw Error("parameter '" + name_ + "': a piece of " + std::to_string(size_) + " values at " +
+                std::to_string(piece.offset) + " does not fit in a tensor of " + std::to_string(piece.whole));
+  Param p = *this;
+  p.piece_ = piece;
+  return p;
+}
+
 void Param::expect(DType d) const {
   if (d != dtype_) throw Error("parameter '" + name_ + "' is " + to_string(dtype_) + ", not " + to_string(d));
 }

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 
+#include "descent/detail/lowbit.hpp"
+#include "descent/state.hpp"
 #include "impl.hpp"
 
 namespace descent::mpi {
@@ -31,11 +33,36 @@ std::vector<std::string> gather_bytes(const Comm& comm, const std::string& mine)
   return out;
 }
 
+// A state slot of n elements in its two parts, each cut by elements: the values (q8: the codes)
+// and q8's scales, one per 256 values. Slices start on those blocks (layout.cpp), so a
+// tensor's parts are its slices' parts one after the other.
+struct Parts {
+  std::vector<unsigned char> values, scales;
+};
+
+std::size_t value_width(StateDType d, DType param) { return d == StateDType::q8 ? 1 : slot_bytes(d, param, 1); }
+
+Parts split(const OptimizerState::Slot& slot, DType param, std::size_t n) {
+  const std::size_t cut = n * value_width(slot.dtype, param);
+  return {{slot.bytes.begin(), slot.bytes.begin() + long(cut)}, {slot.bytes.begin() + long(cut), slot.bytes.end()}};
+}
+
+// Elements [begin, end) of a whole slot of n elements.
+std::vector<unsigned char> cut(const OptimizerState::Slot& slot, DType param, std::size_t n, std::size_t begin,
+                               std::size_t end) {
+  const Parts whole = split(slot, param, n);
+  const std::size_t w = value_width(slot.dtype, param), block = descent::detail::q8_block;
+  std::vector<unsigned char> out(whole.values.begin() + long(begin * w), whole.values.begin() + long(end * w));
+  if (slot.dtype == StateDType::q8)
+    out.insert(out.end(), whole.scales.begin() + long(begin / block * sizeof(float)),
+               whole.scales.begin() + long((end + block - 1) / block * sizeof(float)));
+  return out;
+}
+
 }  // namespace
 
 Checkpoint Distributed::checkpoint() const {
   Checkpoint c;
-  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);
   if (options_.mode == Mode::ddp) {  // every rank holds the whole, identical state
     if (comm_.rank() == 0) c.put_training(*optimizer_);
     return c;
@@ -55,6 +82,7 @@ Checkpoint Distributed::checkpoint() const {
   for (std::size_t p = 0; p < params_.size(); ++p) {
     OptimizerState::Param& out = whole.params.emplace_back();
     out = {params_[p].name(), 0, params_[p].dtype(), params_[p].shape(), {}};
+    std::vector<Parts> joined;
     bool first = true;
     for (std::size_t s = 0; s < m.layout.share.size(); ++s)  // rank order = element order
       for (std::size_t q = 0; q < m.layout.share[s].size(); ++q) {
@@ -62,14 +90,26 @@ Checkpoint Distributed::checkpoint() const {
         const OptimizerState::Param& slice = states[s].params.at(q);
         if (first) {
           out.group = slice.group;
-          for (const auto& slot : slice.slots) out.slots.push_back({slot.name, {}});
+          for (const auto& slot : slice.slots) out.slots.push_back({slot.name, {}, slot.dtype});
+          joined.resize(out.slots.size());
           first = false;
         }
         if (slice.slots.size() != out.slots.size())
           throw Error("zero1: ranks keep other state slots for '" + out.name + "'");
-        for (std::size_t j = 0; j < slice.slots.size(); ++j)
-          out.slots[j].bytes.insert(out.slots[j].bytes.end(), slice.slots[j].bytes.begin(), slice.slots[j].bytes.end());
+        const detail::Slice& at = m.layout.share[s][q];
+        for (std::size_t j = 0; j < slice.slots.size(); ++j) {
+          if (slice.slots[j].dtype != out.slots[j].dtype)
+            throw Error("zero1: ranks keep state slot '" + out.slots[j].name + "' of '" + out.name +
+                        "' in other forms");
+          Parts part = split(slice.slots[j], out.dtype, at.end - at.begin);
+          joined[j].values.insert(joined[j].values.end(), part.values.begin(), part.values.end());
+          joined[j].scales.insert(joined[j].scales.end(), part.scales.begin(), part.scales.end());
+        }
       }
+    for (std::size_t j = 0; j < joined.size(); ++j) {
+      out.slots[j].bytes = std::move(joined[j].values);
+      out.slots[j].bytes.insert(out.slots[j].bytes.end(), joined[j].scales.begin(), joined[j].scales.end());
+    }
   }
   c.put_params("model/", params_);
   c.put_optimizer("optimizer", whole);
@@ -77,7 +117,6 @@ Checkpoint Distributed::checkpoint() const {
 }
 
 void Distributed::restore(const Checkpoint& c) {
-  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);
   if (options_.mode == Mode::ddp) {
     c.restore_training(*optimizer_);
     return;
@@ -103,11 +142,10 @@ void Distributed::restore(const Checkpoint& c) {
     OptimizerState::Param& out = mine.params.emplace_back();
     out = {p.name(), from.group, p.dtype(), {s.end - s.begin}, {}};
     for (const auto& slot : from.slots) {
-      if (slot.bytes.size() != p.size() * m.width)
+      if (slot.bytes.size() != slot_bytes(slot.dtype, p.dtype(), p.size()))
         throw CheckpointError("checkpoint '" + c.source() + "': state slot '" + slot.name + "' of '" + p.name() +
                               "' has the wrong size");
-      out.slots.push_back({slot.name, std::vector<unsigned char>(slot.bytes.begin() + long(s.begin * m.width),
-                                                                 slot.bytes.begin() + long(s.end * m.width))});
+      out.slots.push_back({slot.name, cut(slot, p.dtype(), p.size(), s.begin, s.end), slot.dtype});
     }
   }
   // All or nothing: the values go back as they were if the state does not fit.

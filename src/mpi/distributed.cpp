@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "descent/bf16.hpp"
 #include "descent/clip.hpp"
 #include "descent/crc32c.hpp"
 #include "descent/detail/reduce.hpp"
@@ -18,22 +19,28 @@ Mode parse_mode(std::string_view name) {
 
 const char* to_string(Mode m) { return m == Mode::ddp ? "ddp" : "zero1"; }
 
-void require_f32_state(const Optimizer& o) {
-  for (std::size_t g = 0; g < o.group_count(); ++g)
-    if (const StateDType d = o.state_options(g).dtype; d != StateDType::f32)
-      throw OptionError("zero1 keeps float32 optimizer state only: group " + std::to_string(g) + " has state dtype " +
-                        to_string(d) + ", which would depend on the rank count (a rank's share cuts tensors " +
-                        "anywhere); use ddp");
-}
-
 unsigned char* value_bytes(const Param& p) {
-  return p.dtype() == DType::f32 ? reinterpret_cast<unsigned char*>(p.value<float>().data())
-                                 : reinterpret_cast<unsigned char*>(p.value<double>().data());
+  switch (p.dtype()) {
+    case DType::f32:
+      return reinterpret_cast<unsigned char*>(p.value<float>().data());
+    case DType::bf16:
+      return reinterpret_cast<unsigned char*>(p.value<bf16>().data());
+    case DType::f64:
+      break;
+  }
+  return reinterpret_cast<unsigned char*>(p.value<double>().data());
 }
 
 const unsigned char* grad_bytes(const Param& p) {
-  return p.dtype() == DType::f32 ? reinterpret_cast<const unsigned char*>(p.grad<float>().data())
-                                 : reinterpret_cast<const unsigned char*>(p.grad<double>().data());
+  switch (p.dtype()) {
+    case DType::f32:
+      return reinterpret_cast<const unsigned char*>(p.grad<float>().data());
+    case DType::bf16:
+      return reinterpret_cast<const unsigned char*>(p.grad<bf16>().data());
+    case DType::f64:
+      break;
+  }
+  return reinterpret_cast<const unsigned char*>(p.grad<double>().data());
 }
 
 namespace {
@@ -49,15 +56,29 @@ void sum_pieces(const unsigned char* in_bytes, std::size_t count, std::size_t le
     for (std::size_t e = 0; e < len; ++e) out[e] += in[q * stride + e];
 }
 
+// bfloat16 pieces: the same sum in float32 (each piece widened exactly), rounded once to nearest.
+void sum_bf16_pieces(const unsigned char* in_bytes, std::size_t count, std::size_t len, std::size_t stride,
+                     unsigned char* out_bytes) {
+  const auto* in = reinterpret_cast<const std::uint16_t*>(in_bytes);
+  auto* out = reinterpret_cast<std::uint16_t*>(out_bytes);
+  for (std::size_t e = 0; e < len; ++e) {
+    float sum = 0;
+    for (std::size_t q = 0; q < count; ++q) sum += descent::detail::bf16_decode(in[q * stride + e]);
+    out[e] = descent::detail::bf16_nearest(sum);
+  }
+}
+
 void sum_pieces(MPI_Datatype type, const unsigned char* in, std::size_t count, std::size_t len, std::size_t stride,
                 unsigned char* out) {
-  if (type == MPI_FLOAT)
+  if (type == MPI_UINT16_T)
+    sum_bf16_pieces(in, count, len, stride, out);
+  else if (type == MPI_FLOAT)
     sum_pieces<float>(in, count, len, stride, out);
   else
     sum_pieces<double>(in, count, len, stride, out);
 }
 
-void check(const std::vector<Param>& params, const DistributedOptions& o, int ranks) {
+void check(const std::vector<Param>& params, const DistributedOptions& o) {
   if (params.empty()) throw Error("distributed training needs at least one parameter");
   for (const Param& p : params)
     if (p.dtype() != params[0].dtype())
@@ -68,11 +89,10 @@ void check(const std::vector<Param>& params, const DistributedOptions& o, int ra
   if (o.bucket_bytes < 1) throw OptionError("bucket_bytes 0 is out of range [1, inf)");
   if (o.order == Order::mpi && o.mode == Mode::zero1)
     throw OptionError("order mpi is for ddp only (zero1 reduce-scatters in the fixed order)");
-  std::size_t total = 0;
-  for (const Param& p : params) total += p.size();
-  if (o.mode == Mode::zero1 && total < std::size_t(ranks))
-    throw Error("zero1 needs at least one element per rank: " + std::to_string(total) + " elements for " +
-                std::to_string(ranks) + " ranks");
+  if (o.order == Order::mpi && params[0].dtype() == DType::bf16)
+    throw OptionError(
+        "order mpi is for float32 and float64 parameters (MPI has no bfloat16 sum; the fixed order "
+        "sums bfloat16 gradients in float32)");
 }
 
 }  // namespace
@@ -80,13 +100,14 @@ void check(const std::vector<Param>& params, const DistributedOptions& o, int ra
 Distributed::Distributed(const Comm& comm, std::vector<Param> params, const MakeOptimizer& make,
                          DistributedOptions options)
     : comm_(comm), options_(options), params_(std::move(params)), impl_(std::make_unique<Impl>()) {
-  check(params_, options_, comm.size());
+  check(params_, options_);
   Impl& m = *impl_;
   m.ranks = comm.size();
   m.rank = comm.rank();
   m.pieces = options_.pieces;
-  m.type = params_[0].dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
-  m.width = params_[0].dtype() == DType::f32 ? sizeof(float) : sizeof(double);
+  const DType dtype = params_[0].dtype();  // bfloat16 travels as its bits
+  m.type = dtype == DType::f32 ? MPI_FLOAT : dtype == DType::f64 ? MPI_DOUBLE : MPI_UINT16_T;
+  m.width = dtype == DType::f32 ? sizeof(float) : dtype == DType::f64 ? sizeof(double) : sizeof(bf16);
   m.layout = detail::make_layout(params_, options_.bucket_bytes, m.ranks);
   const std::size_t N = std::size_t(m.ranks), k = std::size_t(m.pieces), r = std::size_t(m.rank);
   for (const auto& b : m.layout.buckets)
@@ -131,6 +152,8 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
   auto view = [&](const Param& p, std::size_t begin, std::size_t len, const unsigned char* grad, Shape shape) {
     if (m.type == MPI_FLOAT)
       return Param(p.name(), p.value<float>().data() + begin, reinterpret_cast<const float*>(grad), len, shape);
+    if (m.type == MPI_UINT16_T)
+      return Param(p.name(), p.value<bf16>().data() + begin, reinterpret_cast<const bf16*>(grad), len, shape);
     return Param(p.name(), p.value<double>().data() + begin, reinterpret_cast<const double*>(grad), len, shape);
   };
   if (options_.mode == Mode::ddp) {
@@ -142,13 +165,13 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
     for (const detail::Slice& s : m.layout.share[r]) {
       const auto& b = m.layout.buckets[s.bucket];
       const unsigned char* grad = m.runs[s.bucket].grad.data() + (s.at - b.seg[r]) * m.width;
-      views.push_back(view(params_[s.param], s.begin, s.end - s.begin, grad, {}));
+      views.push_back(view(params_[s.param], s.begin, s.end - s.begin, grad, {})
+                          .as_piece({s.param, s.begin, params_[s.param].size()}));
     }
   }
   optimizer_ = make(std::move(views));
   if (!optimizer_) throw Error("the optimizer factory returned no optimizer");
   if (options_.mode == Mode::zero1) {
-    require_f32_state(*optimizer_);
     // LAMB's per-tensor sums: each rank has the sums of its slices; a tensor's sums are those of
     // all its slices, added in rank order (the order of the flat space) from 0.
     optimizer_->set_sums_hook([this](std::span<double> sums, std::size_t width) {
@@ -196,8 +219,16 @@ double Distributed::clip_grad_norm(double max_norm) {
   for (const Param& p : params) offsets.push_back(offsets.back() + p.size());
   auto body = [](void* self, std::size_t param, std::size_t begin, std::size_t end, double* out) {
     const Param& p = (*static_cast<const std::vector<Param>*>(self))[param];
-    *out = p.dtype() == DType::f32 ? descent::detail::sum_squares(p.grad<float>().data() + begin, end - begin)
-                                   : descent::detail::sum_squares(p.grad<double>().data() + begin, end - begin);
+    switch (p.dtype()) {
+      case DType::f32:
+        *out = descent::detail::sum_squares(p.grad<float>().data() + begin, end - begin);
+        break;
+      case DType::bf16:
+        *out = descent::detail::sum_squares(p.grad<bf16>().data() + begin, end - begin);
+        break;
+      case DType::f64:
+        *out = descent::detail::sum_squares(p.grad<double>().data() + begin, end - begin);
+    }
   };
   const std::vector<double> mine =
       descent::detail::sum_chunks(offsets, optimizer_->threads(), 1, body, const_cast<std::vector<Param>*>(&params));
@@ -299,7 +330,6 @@ void Distributed::reduce() {
 }
 
 void Distributed::step() {
-  if (options_.mode == Mode::zero1) require_f32_state(*optimizer_);  // state options set since
   reduce();
   Impl& m = *impl_;
   optimizer_->step();
@@ -332,12 +362,6 @@ void Distributed::step() {
   m.reduced = false;
 }
 
-std::size_t Distributed::state_bytes() const {
-  std::size_t bytes = 0;
-  for (std::size_t i = 0; i < optimizer_->params().size(); ++i)
-    for (std::string_view slot : optimizer_->slot_names())
-      if (const SlotView v = optimizer_->state(i, slot)) bytes += v.size * impl_->width;
-  return bytes;
-}
+std::size_t Distributed::state_bytes() const { return optimizer_->state_bytes(); }
 
 }  // namespace descent::mpi

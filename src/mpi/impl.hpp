@@ -36,12 +36,6 @@ struct Distributed::Impl {
   std::vector<double> all_sums;  // zero1: every rank's per-slice sums (the sums hook)
 };
 
-// zero1 keeps float32 state only: a rank's share cuts tensors at any element, so q8's blocks,
-// state_min_size and stochastic rounding's keys would follow the rank count, and its checkpoints
-// join the ranks' slices by elements. Checked on the state options, which every rank's factory
-// sets alike, so every rank refuses together, before any collective.
-void require_f32_state(const Optimizer& o);
-
 // The bytes of a parameter's values and gradient, whatever its dtype.
 unsigned char* value_bytes(const Param& p);
 const unsigned char* grad_bytes(const Param& p);

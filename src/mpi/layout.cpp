@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include "descent/detail/lowbit.hpp"
+
 namespace descent::mpi::detail {
 
 Layout make_layout(const std::vector<Param>& params, std::size_t bucket_bytes, int ranks) {
   Layout l;
-  const std::size_t width = params.empty() || params[0].dtype() == DType::f64 ? sizeof(double) : sizeof(float);
+  const DType dtype = params.empty() ? DType::f64 : params[0].dtype();
+  const std::size_t width = dtype == DType::f64 ? sizeof(double) : dtype == DType::f32 ? sizeof(float) : 2;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const std::size_t n = params[i].size();
     // A tensor larger than bucket_bytes gets a bucket of its own.
@@ -21,7 +24,16 @@ Layout make_layout(const std::vector<Param>& params, std::size_t bucket_bytes, i
   l.share.resize(std::size_t(ranks));
   for (std::size_t bi = 0; bi < l.buckets.size(); ++bi) {
     Layout::Bucket& b = l.buckets[bi];
-    for (int r = 0; r <= ranks; ++r) b.seg.push_back(b.size * std::size_t(r) / std::size_t(ranks));
+    // The even split by elements, each cut moved back to its tensor's start or a multiple of q8's
+    // 256-value blocks in it: low-bit state's blocks are the whole tensor's on any rank count. A
+    // share may be empty.
+    std::size_t p = b.first;
+    for (int r = 0; r <= ranks; ++r) {
+      const std::size_t even = b.size * std::size_t(r) / std::size_t(ranks);
+      while (p + 1 < b.last && l.offset[p + 1] <= even) ++p;
+      const std::size_t in = even - l.offset[p];
+      b.seg.push_back(r == ranks ? b.size : l.offset[p] + in / descent::detail::q8_block * descent::detail::q8_block);
+    }
     for (int r = 0; r < ranks; ++r) {
       const std::size_t lo = b.seg[std::size_t(r)], hi = b.seg[std::size_t(r) + 1];
       for (std::size_t p = b.first; p < b.last; ++p) {

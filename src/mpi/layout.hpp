@@ -1,8 +1,8 @@
 #pragma once
 // Where every element of the flat parameter space goes: whole tensors packed into buckets in
 // parameter order, each bucket cut into one contiguous segment per rank (an even split by
-// elements), and each rank's share as slices of tensors. Every rank computes the same layout
-// from the parameters' sizes alone.
+// elements, each cut moved back to a tensor's start or a multiple of 256 in it), and each rank's
+// share as slices of tensors. Every rank computes the same layout from the parameters' sizes.
 #include <cstddef>
 #include <vector>
 

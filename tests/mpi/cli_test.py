@@ -133,6 +133,27 @@ for k, (optimizer, extras) in enumerate(RUNS):
                  f"ddp's {state['ddp']}")
 print(f"largest weights difference {worst:.2e}; {time.monotonic() - start:.1f} s")
 
+# Low-bit state under zero1: each rank keeps the codes of its share (cut on q8's blocks of 256),
+# and the weights are ddp's, bit for bit (ddp steps whole tensors as one process does; with one
+# piece per rank both sum the same gradients).
+for form in (["--state-dtype", "q8"], ["--state-dtype", "bf16", "--state-rounding", "stochastic"],
+             ["--state-dtype", "q8", "--state-rounding", "stochastic"]):
+    flags = ["--dtype", "f32", "--no-plots", "--optimizer", "adam", "--state-min-size", "1000"] + DIGITS + form
+    dumps, state = {}, {}
+    for mode in ("ddp", "zero1"):
+        r = run(flags + ["--distributed", mode, "--out", f"low_{mode}", "--dump-params", f"low_{mode}.json"], 3)
+        report = re.search(r"optimizer state (\d+) bytes on rank 0", r.stdout)
+        if r.returncode != 0 or not report:
+            fail(f"{' '.join(form)} --distributed {mode}: exited {r.returncode}: {r.stderr}")
+            break
+        dumps[mode], state[mode] = weights(f"low_{mode}.json"), int(report.group(1))
+    else:
+        if dumps["zero1"] != dumps["ddp"]:
+            fail(f"{' '.join(form)}: zero1's weights differ from ddp's")
+        if not state["zero1"] <= state["ddp"] * (1 / 3 + 0.11):
+            fail(f"{' '.join(form)}: zero1 state {state['zero1']} bytes is over 1/3 + 256 elements of ddp's {state['ddp']}")
+        print(f"{' '.join(form)} on 3 ranks: zero1 = ddp bit for bit; state {state['zero1']} of {state['ddp']} bytes")
+
 # Refused: exit 2 and one line, from rank 0 only (mpirun adds its own notice).
 SMALL = ["--epochs", "1", "--no-plots", "-q"]
 
@@ -152,9 +173,6 @@ REFUSED = [
     (["--distributed", "ddp", "--resume", "run.ckpt"], "--resume is not supported with --distributed (yet)"),
     (["--distributed", "zero1", "--nonfinite", "skip"],
      "--nonfinite skip is not supported with --distributed zero1 (each rank sees only its share of the gradient)"),
-    (["--distributed", "zero1", "--state-dtype", "q8"],
-     "--state-dtype q8 is not supported with --distributed zero1 (a rank's share cuts tensors anywhere, so low-bit "
-     "state would depend on the rank count; ddp keeps it)"),
     (["--distributed", "ddp", "--dataset", "no-such.csv"], "--dataset 'no-such.csv': not iris, digits or a readable file"),
     # Only rank 0 makes the outputs, so only rank 0 fails; the others end with it.
     (["--distributed", "zero1", "--out", "a-file/out"], None),

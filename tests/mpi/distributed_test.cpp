@@ -195,14 +195,15 @@ TEST(OrderMpi, EveryRankHoldsTheSameWeights) {
   EXPECT_LE(max_relative(run.m.weights(), one_process_batch("adam", steps)), 1e-12);
 }
 
-// ZeRO-1 keeps 1/N of the state per rank: the shares are an even split by elements.
+// ZeRO-1 keeps about 1/N of the state per rank: the shares are an even split by elements, each
+// cut moved back by less than 256 elements (to a block of 256 in the 64 × 64 weights).
 TEST(Zero1, StateIsOneNthPerRank) {
   const Comm comm(MPI_COMM_WORLD, 30);
   Training whole(comm, "adam", options(Mode::ddp, 1));
   Training share(comm, "adam", options(Mode::zero1, 1));
-  const double ratio = double(share.d.state_bytes()) / double(whole.d.state_bytes());
   EXPECT_EQ(whole.d.state_bytes(), 2 * 4810 * sizeof(double));  // m and v of every parameter
-  EXPECT_LE(ratio, 1.0 / comm.size() + 0.02);
+  const double elements = double(share.d.state_bytes()) / (2 * sizeof(double));
+  EXPECT_LE(elements, 4810.0 / comm.size() + 256);
   unsigned long long total = share.d.state_bytes(), sum = 0;
   MPI_Allreduce(&total, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm.get());
   EXPECT_EQ(sum, whole.d.state_bytes());  // the shares cover the state once
@@ -273,49 +274,6 @@ TEST(Checkpoint, OfAnotherOptimizerIsRefusedAndChangesNothing) {
     }
     EXPECT_EQ(first_difference(sgdm.m.weights(), before), -1);
   }
-}
-
-// zero1 cuts tensors between ranks at any element, so low-bit state (q8's blocks, min_size, the
-// stochastic keys) would depend on the rank count: it is refused on every rank before any
-// collective, whether the factory sets it or the caller does later, and nothing moves.
-TEST(Zero1, RefusesLowBitStateOnEveryRank) {
-  const Comm comm(MPI_COMM_WORLD, 30);
-  std::vector<float> w(1024, 0.5f), g(1024, 0.25f);
-  descent::StateOptions q8;
-  q8.dtype = descent::StateDType::q8;
-  q8.min_size = 1;
-  const std::string refused =
-      "zero1 keeps float32 optimizer state only: group 0 has state dtype q8, which would depend on the rank count (a "
-      "rank's share cuts tensors anywhere); use ddp";
-  auto factory = [&](std::vector<descent::Param> p) {
-    auto o = make("adam", std::move(p));
-    o->set_state_options(q8);
-    return o;
-  };
-  try {
-    Distributed d(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::zero1, 1));
-    ADD_FAILURE() << "no error";
-  } catch (const descent::OptionError& e) {
-    EXPECT_EQ(e.what(), refused);
-  }
-  Distributed d(
-      comm, {descent::Param("w", std::span(w), std::span(g))},
-      [](std::vector<descent::Param> p) { return make("adam", std::move(p)); }, options(Mode::zero1, 1));
-  d.optimizer().set_state_options(q8);
-  d.add();
-  try {
-    d.step();
-    ADD_FAILURE() << "no error";
-  } catch (const descent::OptionError& e) {
-    EXPECT_EQ(e.what(), refused);
-  }
-  EXPECT_EQ(std::count(w.begin(), w.end(), 0.5f), 1024);
-  // ddp keeps the whole state on every rank: low-bit state is the single process's.
-  Distributed ddp(comm, {descent::Param("w", std::span(w), std::span(g))}, factory, options(Mode::ddp, 1));
-  ddp.add();
-  ddp.step();
-  EXPECT_NE(w[0], 0.5f);
-  EXPECT_EQ(ddp.optimizer().state_dtype(0), descent::StateDType::q8);
 }
 
 TEST(Options, AreCheckedBeforeAnyCollective) {

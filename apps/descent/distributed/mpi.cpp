@@ -125,10 +125,6 @@ void refuse_unsupported(const LabArgs& a) {
   refuse(!a.save.empty(), "--save");
   refuse(a.save_every > 0, "--save-every");
   refuse(!a.resume.empty(), "--resume");
-  if (a.distributed == "zero1" && a.state_dtype != "f32")
-    throw OptionError("--state-dtype " + a.state_dtype +
-                      " is not supported with --distributed zero1 (a rank's share cuts tensors anywhere, so low-bit "
-                      "state would depend on the rank count; ddp keeps it)");
   if (a.distributed == "zero1" && (a.nonfinite == "skip" || a.nonfinite == "zero"))
     throw OptionError("--nonfinite " + a.nonfinite +
                       " is not supported with --distributed zero1 (each rank sees only its share of the gradient)");

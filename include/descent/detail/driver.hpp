@@ -136,7 +136,7 @@ template <class Rule>
 void RuleOptimizer<Rule>::allocate(std::size_t param) {
   const Param& p = params()[param];
   const Group& gr = groups_[group_index(param)];
-  const StateDType to = slot_dtype(gr.state, p.dtype(), p.size());
+  const StateDType to = slot_dtype(gr.state, p.dtype(), p.whole_size());
   const StateDType from = storage_->stored[param];
   const bool fresh = storage_->fresh[param];
   constexpr rules::Slots nonneg = detail::nonnegative_slots<Rule>();
@@ -196,6 +196,11 @@ void RuleOptimizer<Rule>::set_state_options(const StateOptions& o, std::size_t g
       throw OptionError(std::string(Rule::name) +
                         ": state option master_weights applies to bfloat16 parameters only; '" + p.name() +
                         "' in group " + std::to_string(group) + " is " + to_string(p.dtype()));
+    if (p.piece() && p.piece()->offset % detail::q8_block != 0 &&
+        slot_dtype(o, p.dtype(), p.whole_size()) == StateDType::q8)
+      throw OptionError(std::string(Rule::name) + ": q8 state needs pieces on its blocks of " +
+                        std::to_string(detail::q8_block) + " values; '" + p.name() + "' starts at element " +
+                        std::to_string(p.piece()->offset) + " of its tensor");
   }
   // Stochastic rounding acts where float32 results are rounded to fewer bits: bf16 and q8 state,
   // and bf16 weights that are not the rounding of master weights.
@@ -368,7 +373,7 @@ void RuleOptimizer<Rule>::import_state(const OptimizerState& s) {
   std::vector<detail::Buffer> master(params().size());
   for (std::size_t i = 0; i < params().size(); ++i) {
     const OptimizerState::Param& from = s.params[order[i]];
-    stored[i] = slot_dtype(groups[group_index(i)].state, params()[i].dtype(), params()[i].size());
+    stored[i] = slot_dtype(groups[group_index(i)].state, params()[i].dtype(), params()[i].whole_size());
     const rules::Slots keep = groups[group_index(i)].slots;
     const bool keeps_master = groups[group_index(i)].state.master_weights;
     std::size_t kept = keeps_master;
@@ -582,7 +587,7 @@ void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::
   const StateOptions& so = groups_[g].state;
   const StateDType d = storage_->stored[param];
   detail::LowSlots ls;
-  ls.begin = std::uint32_t(begin);
+  ls.begin = std::uint32_t(first_element(param) + begin);
   for (std::size_t j = 0; j < slot_count; ++j) {
     if (!storage_->state[param][j]) continue;
     auto* data = static_cast<unsigned char*>(storage_->state[param][j].data());
@@ -593,7 +598,7 @@ void RuleOptimizer<Rule>::run_lowbit(std::size_t param, std::size_t begin, std::
     } else {
       ls.data[j] = reinterpret_cast<std::uint16_t*>(data) + begin;
     }
-    ls.key[j] = detail::rounding_key(so.seed, groups_[g].t, param, j);
+    ls.key[j] = detail::rounding_key(so.seed, groups_[g].t, tensor_index(param), j);
   }
   const bool stochastic = so.rounding == Rounding::stochastic;
   const detail::LowFormat f = d == StateDType::q8
@@ -615,8 +620,8 @@ void RuleOptimizer<Rule>::run_bf16(std::size_t param, std::size_t begin, std::si
                                 detail::bf16_bits(grad_of<bf16>(param)) + begin,
                                 master ? static_cast<float*>(master.data()) + begin : nullptr,
                                 !master && so.rounding == Rounding::stochastic,
-                                detail::rounding_key(so.seed, groups_[g].t, param, detail::weights_slot),
-                                std::uint32_t(begin)};
+                                detail::rounding_key(so.seed, groups_[g].t, tensor_index(param), detail::weights_slot),
+                                std::uint32_t(first_element(param) + begin)};
   if (storage_->stored[param] != StateDType::f32) {
     detail::step_bf16_piece(piece, end - begin, [&](float* w, const float* grad, std::size_t b, std::size_t len) {
       run_lowbit(param, begin + b, begin + b + len, prelude, k, w, grad);

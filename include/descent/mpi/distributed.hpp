@@ -5,9 +5,11 @@
 //   ddp:   the buckets' gradients are summed across ranks (reduce-scatter, then all-gather), and
 //          every rank steps every parameter with a whole optimizer;
 //   zero1: the buckets' gradients are reduce-scattered, each rank steps only its share of the
-//          flat parameter space (an even split by elements, so one tensor may be shared by
-//          ranks) with an optimizer holding only that share's state, and the parameters are
-//          all-gathered.
+//          flat parameter space (an even split by elements, cut at a tensor's start or a
+//          multiple of 256 in it, so one tensor may be shared by ranks and a share may be empty)
+//          with an optimizer holding only that share's state, and the parameters are
+//          all-gathered. Low-bit state (bf16, q8) is the one process's, bit for bit: the slices
+//          are Pieces of their tensors (descent/param.hpp).
 // Every collective is non-blocking and waited for with the Comm's deadline.
 //
 // The sums' order is fixed here, not by MPI (Order::fixed): rank r's gradient pieces are
@@ -50,12 +52,13 @@ struct DistributedOptions {
 };
 
 // Builds the optimizer over the Params it is given: ddp passes every parameter (gradients
-// viewing the reduced buckets), zero1 this rank's slices (named as their tensors, 1-D).
+// viewing the reduced buckets), zero1 this rank's slices (named as their tensors, 1-D, each
+// a Piece of its tensor; maybe none).
 using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(std::vector<Param>)>;
 
 class Distributed {
  public:
-  // `params`: every rank passes the same names, shapes and dtype (all float or all double) in
+  // `params`: every rank passes the same names, shapes and dtype (float, double or bf16) in
   // the same order, with equal values. Throws Error / OptionError before any collective.
   Distributed(const Comm& comm, std::vector<Param> params, const MakeOptimizer& make, DistributedOptions options = {});
   ~Distributed();
