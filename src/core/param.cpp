@@ -3,6 +3,8 @@
 #include <functional>
 #include <numeric>
 
+#include "descent/detail/param_bytes.hpp"
+
 namespace descent {
 
 const char* to_string(DType d) {
@@ -39,5 +41,37 @@ Param Param::as_piece(Piece piece) const {
 void Param::expect(DType d) const {
   if (d != dtype_) throw Error("parameter '" + name_ + "' is " + to_string(dtype_) + ", not " + to_string(d));
 }
+
+namespace detail {
+
+std::size_t dtype_bytes(DType d) {
+  return d == DType::f64 ? sizeof(double) : d == DType::bf16 ? sizeof(bf16) : sizeof(float);
+}
+
+unsigned char* value_bytes(const Param& p) {
+  switch (p.dtype()) {
+    case DType::f32:
+      return reinterpret_cast<unsigned char*>(p.value<float>().data());
+    case DType::bf16:
+      return reinterpret_cast<unsigned char*>(p.value<bf16>().data());
+    case DType::f64:
+      break;
+  }
+  return reinterpret_cast<unsigned char*>(p.value<double>().data());
+}
+
+const unsigned char* grad_bytes(const Param& p) {
+  switch (p.dtype()) {
+    case DType::f32:
+      return reinterpret_cast<const unsigned char*>(p.grad<float>().data());
+    case DType::bf16:
+      return reinterpret_cast<const unsigned char*>(p.grad<bf16>().data());
+    case DType::f64:
+      break;
+  }
+  return reinterpret_cast<const unsigned char*>(p.grad<double>().data());
+}
+
+}  // namespace detail
 
 }  // namespace descent

@@ -13,6 +13,7 @@
 
 #include "descent/atomic_file.hpp"
 #include "descent/crc32c.hpp"
+#include "descent/detail/param_bytes.hpp"
 
 namespace descent {
 namespace {
@@ -38,22 +39,8 @@ constexpr bool verify_checksums = false;
 constexpr bool verify_checksums = true;
 #endif
 
-std::size_t width(DType d) { return d == DType::f64 ? sizeof(double) : d == DType::bf16 ? 2 : sizeof(float); }
 // Full-precision state is float32 for float32 and bfloat16 parameters.
 std::size_t state_width(DType d) { return d == DType::f64 ? sizeof(double) : sizeof(float); }
-
-// A parameter's values as bytes, whatever their type.
-unsigned char* bytes_of(const Param& p) {
-  switch (p.dtype()) {
-    case DType::f32:
-      return reinterpret_cast<unsigned char*>(p.value<float>().data());
-    case DType::bf16:
-      return reinterpret_cast<unsigned char*>(p.value<bf16>().data());
-    case DType::f64:
-      break;
-  }
-  return reinterpret_cast<unsigned char*>(p.value<double>().data());
-}
 
 // Appends little-endian encodings to a string.
 struct Writer {
@@ -165,7 +152,7 @@ std::string encode(const Checkpoint::Tensor& t) {
   Writer w;
   w.dtype(t.dtype);
   w.shape(t.shape);
-  w.values(t.data.data(), t.data.size() / width(t.dtype), width(t.dtype));
+  w.values(t.data.data(), t.data.size() / detail::dtype_bytes(t.dtype), detail::dtype_bytes(t.dtype));
   return std::move(w.out);
 }
 
@@ -173,7 +160,7 @@ Checkpoint::Tensor decode_tensor(Reader& r) {
   Checkpoint::Tensor t;
   t.dtype = r.dtype();
   t.shape = r.shape();
-  t.data = r.values(r.numel(t.shape), width(t.dtype));
+  t.data = r.values(r.numel(t.shape), detail::dtype_bytes(t.dtype));
   return t;
 }
 
@@ -357,15 +344,15 @@ void Checkpoint::put_f64(const std::string& name, const std::vector<double>& val
 void Checkpoint::put_tensor(const std::string& name, const Tensor& t) {
   std::size_t n = 1;
   for (std::size_t d : t.shape) n *= d;
-  if (t.data.size() != n * width(t.dtype))
+  if (t.data.size() != n * detail::dtype_bytes(t.dtype))
     throw Error("checkpoint tensor '" + name + "': " + std::to_string(t.data.size()) + " bytes for shape " +
                 shape_text(t.shape));
   put(name, Type::tensor, encode(t));
 }
 void Checkpoint::put_values(const std::string& name, const Param& p) {
   Tensor t{p.dtype(), p.shape(), {}};
-  const unsigned char* data = bytes_of(p);
-  t.data.assign(data, data + p.size() * width(p.dtype()));
+  const unsigned char* data = detail::value_bytes(p);
+  t.data.assign(data, data + p.size() * detail::dtype_bytes(p.dtype()));
   put(name, Type::tensor, encode(t));
 }
 void Checkpoint::put_params(const std::string& prefix, const std::vector<Param>& params) {
@@ -452,7 +439,7 @@ namespace {
 void copy_values(const std::vector<Param>& params, const std::vector<Checkpoint::Tensor>& values) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Param& p = params[i];
-    std::memcpy(bytes_of(p), values[i].data.data(), values[i].data.size());
+    std::memcpy(detail::value_bytes(p), values[i].data.data(), values[i].data.size());
   }
 }
 }  // namespace

@@ -19,30 +19,6 @@ Mode parse_mode(std::string_view name) {
 
 const char* to_string(Mode m) { return m == Mode::ddp ? "ddp" : "zero1"; }
 
-unsigned char* value_bytes(const Param& p) {
-  switch (p.dtype()) {
-    case DType::f32:
-      return reinterpret_cast<unsigned char*>(p.value<float>().data());
-    case DType::bf16:
-      return reinterpret_cast<unsigned char*>(p.value<bf16>().data());
-    case DType::f64:
-      break;
-  }
-  return reinterpret_cast<unsigned char*>(p.value<double>().data());
-}
-
-const unsigned char* grad_bytes(const Param& p) {
-  switch (p.dtype()) {
-    case DType::f32:
-      return reinterpret_cast<const unsigned char*>(p.grad<float>().data());
-    case DType::bf16:
-      return reinterpret_cast<const unsigned char*>(p.grad<bf16>().data());
-    case DType::f64:
-      break;
-  }
-  return reinterpret_cast<const unsigned char*>(p.grad<double>().data());
-}
-
 namespace {
 
 // out[e] = 0 + in[0·len + e] + in[1·len + e] + … , one piece after the other: the fixed order.
@@ -107,7 +83,7 @@ Distributed::Distributed(const Comm& comm, std::vector<Param> params, const Make
   m.pieces = options_.pieces;
   const DType dtype = params_[0].dtype();  // bfloat16 travels as its bits
   m.type = dtype == DType::f32 ? MPI_FLOAT : dtype == DType::f64 ? MPI_DOUBLE : MPI_UINT16_T;
-  m.width = dtype == DType::f32 ? sizeof(float) : dtype == DType::f64 ? sizeof(double) : sizeof(bf16);
+  m.width = descent::detail::dtype_bytes(dtype);
   m.layout = detail::make_layout(params_, options_.bucket_bytes, m.ranks);
   const std::size_t N = std::size_t(m.ranks), k = std::size_t(m.pieces), r = std::size_t(m.rank);
   for (const auto& b : m.layout.buckets)

@@ -5,10 +5,14 @@
 
 #include <vector>
 
+#include "descent/detail/param_bytes.hpp"
 #include "descent/mpi/distributed.hpp"
 #include "layout.hpp"
 
 namespace descent::mpi {
+
+using descent::detail::grad_bytes;
+using descent::detail::value_bytes;
 
 struct Distributed::Impl {
   detail::Layout layout;
@@ -35,9 +39,5 @@ struct Distributed::Impl {
   bool reduced = false;
   std::vector<double> all_sums;  // zero1: every rank's per-slice sums (the sums hook)
 };
-
-// The bytes of a parameter's values and gradient, whatever its dtype.
-unsigned char* value_bytes(const Param& p);
-const unsigned char* grad_bytes(const Param& p);
 
 }  // namespace descent::mpi

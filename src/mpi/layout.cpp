@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "descent/detail/lowbit.hpp"
+#include "descent/detail/param_bytes.hpp"
 
 namespace descent::mpi::detail {
 
 Layout make_layout(const std::vector<Param>& params, std::size_t bucket_bytes, int ranks) {
   Layout l;
-  const DType dtype = params.empty() ? DType::f64 : params[0].dtype();
-  const std::size_t width = dtype == DType::f64 ? sizeof(double) : dtype == DType::f32 ? sizeof(float) : 2;
+  const std::size_t width = descent::detail::dtype_bytes(params.empty() ? DType::f64 : params[0].dtype());
   for (std::size_t i = 0; i < params.size(); ++i) {
     const std::size_t n = params[i].size();
     // A tensor larger than bucket_bytes gets a bucket of its own.

@@ -9,6 +9,7 @@
 
 #include "descent/descent.hpp"
 #include "descent/mpi/distributed.hpp"
+#include "state_forms.hpp"
 
 namespace {
 
@@ -20,8 +21,9 @@ using descent::mpi::Comm;
 using descent::mpi::Distributed;
 using descent::mpi::DistributedOptions;
 using descent::mpi::Mode;
-
-constexpr int total_pieces = 12;
+using descent::test::Form;
+using descent::test::make;
+using descent::test::total_pieces;
 const std::vector<std::size_t> sizes{5000, 300, 4352};
 
 struct Tensors {
@@ -52,12 +54,6 @@ struct Tensors {
   }
 };
 
-struct Form {
-  std::string optimizer;
-  StateOptions state;
-  std::string name;
-};
-
 std::vector<Form> forms() {
   Form plain{"adam", {}, "adam, f32 state"};
   Form master{"adam", {}, "adam, q8 state (stochastic), master weights"};
@@ -70,12 +66,6 @@ std::vector<Form> forms() {
   weights.state.rounding = descent::Rounding::stochastic;
   weights.state.seed = 9;
   return {plain, master, weights};
-}
-
-std::unique_ptr<descent::Optimizer> make(const Form& f, std::vector<Param> p) {
-  auto o = descent::make_optimizer(f.optimizer, std::move(p), descent::Convention::pytorch, {{"lr", "0.01"}});
-  o->set_state_options(f.state);
-  return o;
 }
 
 std::vector<std::uint16_t> one_process(const Form& f, int steps, descent::OptimizerState* state) {
@@ -132,12 +122,7 @@ TEST(Bf16Params, EveryModeIsOneProcessBitForBit) {
       const descent::Checkpoint c = d.checkpoint();
       if (comm.rank() != 0) continue;
       const descent::OptimizerState joined = c.optimizer_state("optimizer");
-      for (std::size_t p = 0; p < std::min(joined.params.size(), ref.params.size()); ++p) {
-        EXPECT_EQ(joined.params[p].slots.size(), ref.params[p].slots.size()) << what;
-        for (std::size_t j = 0; j < std::min(joined.params[p].slots.size(), ref.params[p].slots.size()); ++j)
-          EXPECT_TRUE(joined.params[p].slots[j].bytes == ref.params[p].slots[j].bytes)
-              << what << ": tensor " << p << " slot " << ref.params[p].slots[j].name;
-      }
+      descent::test::expect_same_state(joined, ref, what);
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include "descent/descent.hpp"
 #include "descent/mpi/distributed.hpp"
+#include "state_forms.hpp"
 
 namespace {
 
@@ -20,8 +21,9 @@ using descent::mpi::Comm;
 using descent::mpi::Distributed;
 using descent::mpi::DistributedOptions;
 using descent::mpi::Mode;
-
-constexpr int total_pieces = 12;
+using descent::test::Form;
+using descent::test::make;
+using descent::test::total_pieces;
 
 // Float32 tensors that zero1 cuts inside on 2–4 ranks (5000 and 4352 values: past min_size,
 // several q8 blocks, a partial last block), one below min_size (300: float32 state) and a
@@ -53,17 +55,6 @@ struct Tensors {
     return all;
   }
 };
-
-struct Form {
-  std::string optimizer;
-  StateOptions state;
-};
-
-std::unique_ptr<descent::Optimizer> make(const Form& f, std::vector<Param> p) {
-  auto o = descent::make_optimizer(f.optimizer, std::move(p), descent::Convention::pytorch, {{"lr", "0.01"}});
-  o->set_state_options(f.state);
-  return o;
-}
 
 // One process: `steps` steps from step 0; its state and checkpoint at the end, if asked.
 std::vector<float> one_process(const Form& f, std::vector<std::size_t> sizes, int steps,
@@ -129,17 +120,13 @@ std::vector<Form> forms() {
   for (const char* optimizer : {"adam", "lion"})
     for (StateDType d : {StateDType::bf16, StateDType::q8})
       for (descent::Rounding r : {descent::Rounding::nearest, descent::Rounding::stochastic}) {
-        Form f{optimizer, {}};
+        Form f{optimizer, {}, std::string(optimizer) + " " + descent::to_string(d) + " " + descent::to_string(r)};
         f.state.dtype = d;
         f.state.rounding = r;
         f.state.seed = 11;
         out.push_back(f);
       }
   return out;
-}
-
-std::string name(const Form& f) {
-  return f.optimizer + " " + descent::to_string(f.state.dtype) + " " + descent::to_string(f.state.rounding);
 }
 
 const std::vector<std::size_t> sizes{5000, 300, 4352, 7};
@@ -151,21 +138,13 @@ TEST(Zero1LowBit, WeightsAndStateAreOneProcessesBitForBit) {
     run.train(0, 5);
     descent::OptimizerState ref_state;
     const std::vector<float> ref = one_process(f, sizes, 5, &ref_state);
-    EXPECT_EQ(first_difference(run.m.weights(), ref), -1) << name(f) << " on " << comm.size() << " ranks";
+    EXPECT_EQ(first_difference(run.m.weights(), ref), -1) << f.name << " on " << comm.size() << " ranks";
     ASSERT_NE(first_difference(run.m.weights(), Tensors(sizes).weights()), -1);  // it trained
     // The checkpoint joins the ranks' codes and scales into the one process's state.
     const descent::Checkpoint c = run.d.checkpoint();
     if (comm.rank() == 0) {
       const descent::OptimizerState joined = c.optimizer_state("optimizer");
-      EXPECT_EQ(joined.params.size(), sizes.size());
-      for (std::size_t p = 0; p < std::min(joined.params.size(), ref_state.params.size()); ++p) {
-        EXPECT_EQ(joined.params[p].slots.size(), ref_state.params[p].slots.size()) << name(f);
-        for (std::size_t j = 0; j < std::min(joined.params[p].slots.size(), ref_state.params[p].slots.size()); ++j) {
-          const auto &a = joined.params[p].slots[j], &b = ref_state.params[p].slots[j];
-          EXPECT_EQ(a.dtype, b.dtype) << name(f) << " tensor " << p << " slot " << a.name;
-          EXPECT_TRUE(a.bytes == b.bytes) << name(f) << " tensor " << p << " slot " << a.name;
-        }
-      }
+      descent::test::expect_same_state(joined, ref_state, f.name);
       EXPECT_EQ(ref_state.params[1].slots[0].dtype, StateDType::f32);  // 300 values: below min_size
       EXPECT_EQ(ref_state.params[0].slots[0].dtype, f.state.dtype);
     }
@@ -181,7 +160,7 @@ TEST(Zero1LowBit, ResumesFromOneProcesssCheckpoint) {
     Zero1 run(comm, f, sizes);
     run.d.restore(c);
     run.train(3, 3);
-    EXPECT_EQ(first_difference(run.m.weights(), one_process(f, sizes, 6)), -1) << name(f) << " on " << comm.size();
+    EXPECT_EQ(first_difference(run.m.weights(), one_process(f, sizes, 6)), -1) << f.name << " on " << comm.size();
   }
 }
 
@@ -189,7 +168,7 @@ TEST(Zero1LowBit, ResumesFromOneProcesssCheckpoint) {
 // one process's.
 TEST(Zero1LowBit, EmptySharesWork) {
   const Comm comm(MPI_COMM_WORLD, 30);
-  Form f{"adam", {}};
+  Form f{"adam", {}, "adam q8"};
   f.state.dtype = StateDType::q8;
   f.state.min_size = 1;
   Zero1 run(comm, f, {10, 5});
@@ -200,9 +179,7 @@ TEST(Zero1LowBit, EmptySharesWork) {
   if (comm.rank() == 0) {
     const descent::OptimizerState joined = c.optimizer_state("optimizer");
     EXPECT_EQ(joined.groups.at(0).t, 4);
-    for (std::size_t p = 0; p < 2; ++p)
-      for (std::size_t j = 0; j < 2; ++j)
-        EXPECT_TRUE(joined.params.at(p).slots.at(j).bytes == ref.params.at(p).slots.at(j).bytes) << p << " " << j;
+    descent::test::expect_same_state(joined, ref, f.name);
   }
   // The even cuts fall inside the first tensor and move back to its start: rank 0 owns nothing.
   if (comm.size() > 1 && comm.rank() == 0) EXPECT_TRUE(run.d.optimizer().params().empty());
