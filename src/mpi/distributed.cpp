@@ -6,7 +6,7 @@
 #include "descent/bf16.hpp"
 #include "descent/clip.hpp"
 #include "descent/crc32c.hpp"
-#include "descent/detail/reduce.hpp"
+#include "descent/detail/grad_squares.hpp"
 #include "impl.hpp"
 
 namespace descent::mpi {
@@ -190,25 +190,7 @@ double Distributed::clip_grad_norm(double max_norm) {
   if (options_.mode == Mode::ddp) return descent::clip_grad_norm(*optimizer_, max_norm);  // whole gradients here
   if (!(max_norm > 0)) throw OptionError("clip: max_norm = " + std::to_string(max_norm) + " is out of range (0, inf)");
   // Σg² of each slice in the chunks clip.cpp sums a tensor in, then each tensor's from its slices.
-  const auto& params = optimizer_->params();
-  std::vector<std::size_t> offsets{0};
-  for (const Param& p : params) offsets.push_back(offsets.back() + p.size());
-  auto body = [](void* self, std::size_t param, std::size_t begin, std::size_t end, double* out) {
-    const Param& p = (*static_cast<const std::vector<Param>*>(self))[param];
-    switch (p.dtype()) {
-      case DType::f32:
-        *out = descent::detail::sum_squares(p.grad<float>().data() + begin, end - begin);
-        break;
-      case DType::bf16:
-        *out = descent::detail::sum_squares(p.grad<bf16>().data() + begin, end - begin);
-        break;
-      case DType::f64:
-        *out = descent::detail::sum_squares(p.grad<double>().data() + begin, end - begin);
-    }
-  };
-  const std::vector<double> mine =
-      descent::detail::sum_chunks(offsets, optimizer_->threads(), 1, body, const_cast<std::vector<Param>*>(&params));
-  const std::vector<double> totals = tensor_sums(mine, 1);
+  const std::vector<double> totals = tensor_sums(descent::detail::grad_squares(*optimizer_), 1);
   const double scale = std::abs(optimizer_->grad_scale(0));  // 1/(ranks·pieces), the same for every tensor
   double s = 0;  // as global_grad_norm: the norm of the tensors' norms, in tensor order
   for (double t : totals) {
@@ -216,7 +198,8 @@ double Distributed::clip_grad_norm(double max_norm) {
     s += n * n;
   }
   const double norm = std::sqrt(s), coef = std::min(1.0, max_norm / (norm + 1e-6));
-  for (std::size_t i = 0; i < params.size(); ++i) optimizer_->set_grad_scale(i, optimizer_->grad_scale(i) * coef);
+  for (std::size_t i = 0; i < optimizer_->params().size(); ++i)
+    optimizer_->set_grad_scale(i, optimizer_->grad_scale(i) * coef);
   return norm;
 }
 

@@ -27,12 +27,12 @@ Layout make_layout(const std::vector<Param>& params, std::size_t bucket_bytes, i
     // The even split by elements, each cut moved back to its tensor's start or a multiple of q8's
     // 256-value blocks in it: low-bit state's blocks are the whole tensor's on any rank count. A
     // share may be empty.
-    std::size_t p = b.first;
+    std::size_t t = b.first;  // the tensor the cut falls in
     for (int r = 0; r <= ranks; ++r) {
       const std::size_t even = b.size * std::size_t(r) / std::size_t(ranks);
-      while (p + 1 < b.last && l.offset[p + 1] <= even) ++p;
-      const std::size_t in = even - l.offset[p];
-      b.seg.push_back(r == ranks ? b.size : l.offset[p] + in / descent::detail::q8_block * descent::detail::q8_block);
+      while (t + 1 < b.last && l.offset[t + 1] <= even) ++t;
+      const std::size_t in = even - l.offset[t];
+      b.seg.push_back(r == ranks ? b.size : l.offset[t] + in / descent::detail::q8_block * descent::detail::q8_block);
     }
     for (int r = 0; r < ranks; ++r) {
       const std::size_t lo = b.seg[std::size_t(r)], hi = b.seg[std::size_t(r) + 1];

@@ -3,12 +3,13 @@
 #include <cmath>
 #include <string>
 
+#include "descent/detail/grad_squares.hpp"
 #include "descent/detail/reduce.hpp"
 #include "descent/options.hpp"
 
 namespace descent {
 
-std::vector<double> grad_norms(const Optimizer& optimizer) {
+std::vector<double> detail::grad_squares(const Optimizer& optimizer) {
   const auto& params = optimizer.params();
   std::vector<std::size_t> offsets{0};
   for (const Param& p : params) offsets.push_back(offsets.back() + p.size());
@@ -18,8 +19,11 @@ std::vector<double> grad_norms(const Optimizer& optimizer) {
            : p.dtype() == DType::bf16 ? detail::sum_squares(p.grad<bf16>().data() + begin, end - begin)
                                       : detail::sum_squares(p.grad<double>().data() + begin, end - begin);
   };
-  std::vector<double> norms =
-      detail::sum_chunks(offsets, optimizer.threads(), 1, body, const_cast<std::vector<Param>*>(&params));
+  return detail::sum_chunks(offsets, optimizer.threads(), 1, body, const_cast<std::vector<Param>*>(&params));
+}
+
+std::vector<double> grad_norms(const Optimizer& optimizer) {
+  std::vector<double> norms = detail::grad_squares(optimizer);
   for (std::size_t i = 0; i < norms.size(); ++i) norms[i] = std::sqrt(norms[i]) * std::abs(optimizer.grad_scale(i));
   return norms;
 }
