@@ -97,6 +97,12 @@ std::vector<Batch> batches(const Scratch& s) {
         flag("--dtype", "f64", "/dtype", "f64"), flag("--dataset", data, "/dataset", data),
         flag("--label", "kind", "/label", "kind"), Case{"--test", {"--test", test}, "/test", test},
         flag("--init", init, "/init_file", init)}},
+      {"train",
+       {"--epochs", "3", "--dtype", "bf16"},
+       {Case{"--master-weights", {"--master-weights"}, "/master_weights", true}}},
+      {"compare",
+       {"--epochs", "3", "--dtype", "bf16"},
+       {Case{"--master-weights", {"--master-weights"}, "/master_weights", true}}},
       // The optimizer option flags, on one optimizer that has them each.
       {"train",
        {"--epochs", "3", "--convention", "pytorch", "--optimizer", "sgdm"},

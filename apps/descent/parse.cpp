@@ -137,11 +137,11 @@ CLI::Option* add_word(CLI::App* cmd, const std::string& name, std::string& targe
       name, [&target, flag = flag_of(name)](const std::string& t) { target = parse_word(flag, t); }, doc);
 }
 
-StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding) {
+StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding, bool rounds_weights) {
   StateOptions o;
   o.dtype = parse_named("--state-dtype", dtype, parse_state_dtype);
   o.rounding = parse_named("--state-rounding", rounding, parse_rounding);
-  if (o.rounding == Rounding::stochastic && o.dtype == StateDType::f32)
+  if (o.rounding == Rounding::stochastic && o.dtype == StateDType::f32 && !rounds_weights)
     throw OptionError("--state-rounding stochastic applies to --state-dtype bf16 and q8 only, not " + dtype);
   return o;
 }

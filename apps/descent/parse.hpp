@@ -44,7 +44,8 @@ auto parse_named(std::string_view flag, const std::string& text, const Parse& pa
 
 // --state-dtype and --state-rounding, read and checked together, for every command that takes
 // them (docs/lowbit.md); the caller sets min_size and the seed.
-StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding);
+// rounds_weights: bf16 weights without master weights, which round as the state does.
+StateOptions parse_state_flags(const std::string& dtype, const std::string& rounding, bool rounds_weights = false);
 
 // Options that store through the parsers above. `name` is CLI11's ("--steps" or "--seed,-s"),
 // whose flag_of is the flag the messages name ("--seed").

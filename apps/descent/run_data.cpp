@@ -70,7 +70,7 @@ Experiment load(const LabArgs& a) {
 // under --nonfinite error, name the cell instead (FILE:LINE:COLUMN for a CSV file). skip and
 // zero are the user's choice to train through such values, so they see them as gradients.
 void check_fits(const lab::Dataset& d, const LabArgs& a) {
-  if (a.dtype != "f32" || a.nonfinite != "error") return;
+  if (a.dtype == "f64" || a.nonfinite != "error") return;  // bf16 weights: the data is float32
   for (Eigen::Index i = 0; i < d.x.rows(); ++i)
     for (Eigen::Index j = 0; j < d.x.cols(); ++j) {
       const double x = d.x(i, j);
@@ -79,9 +79,9 @@ void check_fits(const lab::Dataset& d, const LabArgs& a) {
           d.lines.empty() ? fmt::format("{}: sample {}, feature {}", d.name, i + 1, j + 1)
                           : fmt::format("{}:{}:{}", d.name, d.lines[std::size_t(i)], d.columns[std::size_t(j)]);
       throw Error(
-          fmt::format("{}: {} does not fit in float32 (--dtype f32, largest {}): use --dtype f64 or "
+          fmt::format("{}: {} does not fit in float32 (--dtype {}, largest {}): use --dtype f64 or "
                       "--normalize standard",
-                      where, format_number(x), format_number(double(std::numeric_limits<float>::max()))));
+                      where, format_number(x), a.dtype, format_number(double(std::numeric_limits<float>::max()))));
     }
 }
 

@@ -122,7 +122,7 @@ Setting optimizers_row(bool train) {
 }
 
 void check_normalize(const std::string& t) { one_of("--normalize", {"auto", "none", "standard"})(t); }
-void check_dtype(const std::string& t) { one_of("--dtype", {"f32", "f64"})(t); }
+void check_dtype(const std::string& t) { one_of("--dtype", {"f32", "f64", "bf16"})(t); }
 
 // How long, in what order, from which seed.
 std::vector<Setting> run_rows() {
@@ -235,7 +235,9 @@ std::vector<Setting> state_rows() {
           .config("state_dtype")
           .train([](const LabArgs& a, O& o) { o.state.dtype = parse_state_dtype(a.state_dtype); }),
       choice("--state-rounding", &LabArgs::state_rounding, "nearest",
-             "How bf16 and q8 state round: nearest or stochastic (seeded by --seed)", parse_rounding)
+             "How bf16 and q8 state (and bf16 weights without --master-weights) round: nearest or stochastic (seeded "
+             "by --seed)",
+             parse_rounding)
           .kept("nearest")
           .config("state_rounding")
           .train([](const LabArgs& a, O& o) { o.state.rounding = parse_rounding(a.state_rounding); }),
@@ -272,10 +274,18 @@ std::vector<Setting> model_rows() {
           .kept()
           .config("initializer")
           .shown(Repeat::always),
-      word("--dtype", &LabArgs::dtype, "f32", "f32 (as the tutorial) or f64", check_dtype)
+      word("--dtype", &LabArgs::dtype, "f32",
+           "f32 (as the tutorial), f64, or bf16 (weights and gradients stored in bfloat16, arithmetic in f32)",
+           check_dtype)
           .kept()
           .config("dtype")
-          .shown(Repeat::always),
+          .shown(Repeat::always)
+          .train([](const LabArgs& a, O& o) { o.bf16_params = a.dtype == "bf16"; }),
+      on_off("--master-weights", &LabArgs::master_weights,
+             "With --dtype bf16: the optimizer steps a float32 copy of the weights")
+          .kept("")  // checkpoints before bf16 weights: off
+          .config("master_weights")
+          .train([](const LabArgs& a, O& o) { o.state.master_weights = a.master_weights; }),
   };
 }
 

@@ -35,7 +35,8 @@ struct LabArgs {
   std::string nonfinite;                    // error, skip, zero or unchecked (Optimizer::set_nonfinite)
   std::string state_dtype, state_rounding;  // descent::StateOptions (docs/lowbit.md)
   std::uint64_t state_min_size = 0;
-  std::string convention, loss, activation, initializer, dtype;
+  std::string convention, loss, activation, initializer, dtype;  // dtype: f32, f64 or bf16 (weights)
+  bool master_weights = false;                                   // with dtype bf16
   std::vector<int> hidden;
   std::string dataset, test, normalize;  // normalize auto: none for iris (the tutorial), standard otherwise
   std::optional<std::string> label;

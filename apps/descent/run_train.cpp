@@ -181,7 +181,7 @@ Outcome run_all_as(const LabArgs& a, const RunInputs& in, Progress& progress) {
 }  // namespace
 
 Outcome run_all(const LabArgs& a, const RunInputs& in, Progress& progress) {
-  return a.dtype == "f32" ? run_all_as<float>(a, in, progress) : run_all_as<double>(a, in, progress);
+  return a.dtype == "f64" ? run_all_as<double>(a, in, progress) : run_all_as<float>(a, in, progress);
 }
 
 }  // namespace descent::cli

@@ -42,7 +42,9 @@ template <class T>
 std::string run_config(const TrainOptions& o, const Data<T>& train, const Data<T>& test) {
   std::string s = "optimizer " + o.optimizer + "\nconvention " + to_string(o.convention) + "\nbatch_size " +
                   std::to_string(o.batch_size) + "\nnonfinite " + to_string(o.nonfinite) + "\ndtype " +
-                  (sizeof(T) == 4 ? "f32" : "f64");
+                  (sizeof(T) == 8  ? "f64"
+                   : o.bf16_params ? "bf16"
+                                   : "f32");
   for (const auto& kv : o.overrides) s += "\noption " + kv.first + "=" + kv.second;
   // The family's extras change every step after them, so a resume must keep them too.
   s += "\nschedule " + o.schedule + (o.schedule_per_step ? " per step" : " per epoch");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "bf16_weights.hpp"
 #include "descent/hooks.hpp"
 #include "descent/registry.hpp"
 #include "descent/schedule_spec.hpp"
@@ -36,6 +37,7 @@ ParsedSchedule checked_extras(const TrainOptions& o) {
   if (o.parallel)
     for (const auto& [name, used] : {std::pair{"clip_value", o.clip_value > 0},
                                      {"clip_norm_per_tensor", o.clip_norm_per_tensor > 0},
+                                     {"bf16_params", o.bf16_params},
                                      {"resume", o.resume != nullptr},
                                      {"save", bool(o.save)}})
       if (used) throw OptionError("", name, " is not supported in data-parallel training (yet)");
@@ -135,16 +137,21 @@ class Extras {
 
 // This process's part of the batch's rows [begin, begin + rows) and its loss: all of them, or
 // under o.parallel a contiguous part, whose gradient counts with its share of the rows (then
-// reduced across the processes). The parts' losses add up to the batch's mean loss.
+// reduced across the processes). The parts' losses add up to the batch's mean loss. With bf16
+// weights the step reads the gradient rounded to bf16.
 template <class T>
 double batch_gradient(Model<T>& model, const Data<T>& train, Eigen::Index begin, Eigen::Index rows,
-                      const TrainOptions& o) {
+                      const TrainOptions& o, Bf16Weights* bf16) {
   const Eigen::Index features = train.x.cols();
   auto batch_loss = [&](Eigen::Index from, Eigen::Index count) {
     const ConstView<T> x(train.x.data() + from * features, count, features);
     return double(model.train_batch(x, std::span(train.y).subspan(std::size_t(from), std::size_t(count))));
   };
-  if (!o.parallel) return batch_loss(begin, rows);
+  if (!o.parallel) {
+    const double loss = batch_loss(begin, rows);
+    if (bf16) bf16->round_gradients();
+    return loss;
+  }
   const Eigen::Index ranks = o.parallel->ranks(), rank = o.parallel->rank();
   const Eigen::Index from = begin + rows * rank / ranks, count = begin + rows * (rank + 1) / ranks - from;
   const double share = double(count) / double(rows), loss = count > 0 ? batch_loss(from, count) : 0.0;
@@ -157,16 +164,17 @@ double batch_gradient(Model<T>& model, const Data<T>& train, Eigen::Index begin,
 // cursor (what a checkpoint records), `lr` group 0's rate in the last step. False: a hook
 // stopped the run.
 template <class T>
-bool run_epoch(Model<T>& model, const Data<T>& train, const TrainOptions& o, Optimizer& optimizer, Hooks& hooks,
-               int epoch, const RunCursor& from, RunCursor& now, double& lr) {
+bool run_epoch(Model<T>& model, const Data<T>& train, const TrainOptions& o, Optimizer& optimizer, Bf16Weights* bf16,
+               Hooks& hooks, int epoch, const RunCursor& from, RunCursor& now, double& lr) {
   const Eigen::Index n = train.x.rows();
   double loss_sum = from.loss_sum;  // summed in the same order as the uninterrupted run's
   std::int64_t batches = from.batch;
   for (Eigen::Index begin = batches * o.batch_size; begin < n; begin += o.batch_size) {
-    const double loss = batch_gradient(model, train, begin, std::min(o.batch_size, n - begin), o);
+    const double loss = batch_gradient(model, train, begin, std::min(o.batch_size, n - begin), o, bf16);
     const bool step = hooks.before_step(loss);
     if (step) {
       o.parallel ? o.parallel->step() : optimizer.step();
+      if (bf16) bf16->to_model();  // before the hooks: an average reads the model's weights
       lr = optimizer.lr(0);
     }
     loss_sum += loss;
@@ -206,8 +214,17 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
     for (std::size_t g = 0; g < opt->group_count(); ++g) opt->set_state_options(o.state, g);
     return opt;
   };
+  std::optional<Bf16Weights> bf16;
+  if (o.bf16_params) {
+    if constexpr (sizeof(T) != 4)
+      throw OptionError("", "bf16_params", " needs a float32 model, this one is float64");
+    else
+      bf16.emplace(model.params());
+  }
+  Bf16Weights* bf16_weights = bf16 ? &*bf16 : nullptr;
+  std::vector<Param> params = bf16 ? bf16->params() : model.params();
   std::unique_ptr<Optimizer> own;
-  Optimizer* optimizer = o.parallel ? &o.parallel->start(model.params(), make) : (own = make(model.params())).get();
+  Optimizer* optimizer = o.parallel ? &o.parallel->start(params, make) : (own = make(params)).get();
   optimizer->set_threads(o.threads);
 
   RunResult r;
@@ -246,6 +263,7 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   const std::int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
   if (o.resume) {
     at = restore_run(*o.resume, *optimizer, r, config, o.epochs, steps_per_epoch);
+    if (bf16) bf16->to_model();
     hooks.restore(*o.resume);
     if (o.resume->has("run/lr") && o.resume->f64("run/lr").size() == 1) lr = o.resume->f64("run/lr")[0];
     hooks.set_position(at.epoch * steps_per_epoch + at.batch, at.epoch + 1);
@@ -261,7 +279,9 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   hooks.begin();
   for (int epoch = at.epoch + 1; epoch <= o.epochs; ++epoch)
-    if (!run_epoch(model, train, o, *optimizer, hooks, epoch, epoch == at.epoch + 1 ? at : RunCursor{}, now, lr)) break;
+    if (!run_epoch(model, train, o, *optimizer, bf16_weights, hooks, epoch, epoch == at.epoch + 1 ? at : RunCursor{},
+                   now, lr))
+      break;
   r.stopped = hooks.stopped();
   r.stopped_by = hooks.stopped_by();
   hooks.end();

@@ -77,6 +77,10 @@ struct TrainOptions {
 
   NonFinite nonfinite = NonFinite::error;  // Optimizer::set_nonfinite
   StateOptions state;                      // every group's state storage (docs/lowbit.md)
+  // Mixed precision (a float32 model only): the optimizer steps bfloat16 weights and gradients,
+  // which the model widens to float32 for its arithmetic (docs/lowbit.md, "bf16 parameters").
+  // state.master_weights adds the optimizer's float32 copy.
+  bool bf16_params = false;
 
   // Checkpoints (docs/checkpoints.md). `resume`: continue the run a checkpoint of this loop
   // holds, from its epoch/batch cursor (`epochs` still counts from the run's start), to the
@@ -88,8 +92,8 @@ struct TrainOptions {
   int save_every = 0;
   const volatile std::sig_atomic_t* stop = nullptr;
 
-  // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor or checkpoints
-  // (resume, save).
+  // Data parallel (Parallel above); not with clip_value, clip_norm_per_tensor, bf16_params or
+  // checkpoints (resume, save).
   Parallel* parallel = nullptr;
 
   // The loop runs every extra above as a hook (descent/hooks.hpp, docs/hooks.md): the
