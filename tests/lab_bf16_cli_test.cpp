@@ -13,11 +13,10 @@
 
 namespace {
 
-namespace fs = std::filesystem;
-using lab_test::cli;
-using lab_test::read;
-using lab_test::Scratch;
+// The lab's CLI test helpers, by their names in lab_support.hpp.
+using namespace lab_test;
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 
 bool bf16_exact(double x) {
   const float f = float(x);
@@ -42,7 +41,7 @@ TEST(LabBf16Cli, TrainsIrisWithBf16Weights) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<double> w;
   const json dumped = json::parse(read(s / "w.json"));
-  for (const auto& [name, values] : dumped.items()) lab_test::flatten(values, w);
+  for (const auto& [name, values] : dumped.items()) flatten(values, w);
   ASSERT_EQ(w.size(), 15u);  // dense 4->3
   for (double x : w) EXPECT_TRUE(bf16_exact(x)) << x;
   const json f32 = json::parse(read(s / "f32" / "summary.json")), bf16 = json::parse(read(s / "bf16" / "summary.json"));
