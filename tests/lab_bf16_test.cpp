@@ -6,6 +6,7 @@
 // only into the model (with them).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "descent/bf16.hpp"
@@ -130,6 +131,25 @@ TEST(LabBf16, MasterWeightsKeepUpdatesBelowHalfAnUlp) {
     moved_master += master[k] != w0[k];
   }
   EXPECT_LT(moved_plain, moved_master);
+}
+
+TEST(LabBf16, ARefusedRunLeavesTheWeightsAlone) {
+  Bf16Loop t;
+  Model<float> model(t.spec, 32);
+  t.initialize(model);
+  std::vector<float> before;
+  for (const descent::Param& p : model.params())
+    before.insert(before.end(), p.value<float>().begin(), p.value<float>().end());
+  ASSERT_FALSE(std::all_of(before.begin(), before.end(), bf16_exact));  // rounding them would show
+  TrainOptions o;
+  o.optimizer = "adam";
+  o.overrides = {{"beta1", "1.5"}};
+  o.bf16_params = true;
+  EXPECT_THROW(descent::lab::train(model, t.train, t.test, o), descent::OptionError);
+  std::vector<float> after;
+  for (const descent::Param& p : model.params())
+    after.insert(after.end(), p.value<float>().begin(), p.value<float>().end());
+  EXPECT_EQ(before, after);
 }
 
 TEST(LabBf16, AFloat64ModelIsRefused) {

@@ -11,7 +11,6 @@ Bf16Weights::Bf16Weights(std::vector<Param> model) : model_(std::move(model)) {
     Tensor& t = tensors_.emplace_back(Tensor{std::vector<bf16>(w.size()), std::vector<bf16>(w.size())});
     std::transform(w.begin(), w.end(), t.value.begin(), [](float x) { return bf16(x); });
   }
-  to_model();
 }
 
 std::vector<Param> Bf16Weights::params() {

@@ -12,7 +12,7 @@ namespace descent::lab {
 
 class Bf16Weights {
  public:
-  // Rounds the model's weights to bf16 (to nearest) and writes the rounded values back.
+  // The model's weights rounded to bf16 (to nearest); the model keeps its own until to_model().
   explicit Bf16Weights(std::vector<Param> model);
   Bf16Weights(const Bf16Weights&) = delete;  // params() views point into the buffers
   Bf16Weights& operator=(const Bf16Weights&) = delete;

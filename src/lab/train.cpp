@@ -226,6 +226,8 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
   std::unique_ptr<Optimizer> own;
   Optimizer* optimizer = o.parallel ? &o.parallel->start(params, make) : (own = make(params)).get();
   optimizer->set_threads(o.threads);
+  // Only now that the options are known good: a refused run leaves the caller's weights alone.
+  if (bf16) bf16->to_model();
 
   RunResult r;
   r.optimizer = o.optimizer;
