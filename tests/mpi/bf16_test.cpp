@@ -13,17 +13,10 @@
 
 namespace {
 
-using descent::bf16;
-using descent::Param;
-using descent::StateDType;
-using descent::StateOptions;
-using descent::mpi::Comm;
-using descent::mpi::Distributed;
-using descent::mpi::DistributedOptions;
-using descent::mpi::Mode;
-using descent::test::Form;
-using descent::test::make;
-using descent::test::total_pieces;
+// The library, its MPI layer and the shared forms (state_forms.hpp), by their plain names.
+using namespace descent;
+using namespace descent::mpi;
+using namespace descent::test;
 const std::vector<std::size_t> sizes{5000, 300, 4352};
 
 struct Tensors {

@@ -14,16 +14,10 @@
 
 namespace {
 
-using descent::Param;
-using descent::StateDType;
-using descent::StateOptions;
-using descent::mpi::Comm;
-using descent::mpi::Distributed;
-using descent::mpi::DistributedOptions;
-using descent::mpi::Mode;
-using descent::test::Form;
-using descent::test::make;
-using descent::test::total_pieces;
+// The library, its MPI layer and the shared forms (state_forms.hpp), by their plain names.
+using namespace descent;
+using namespace descent::mpi;
+using namespace descent::test;
 
 // Float32 tensors that zero1 cuts inside on 2–4 ranks (5000 and 4352 values: past min_size,
 // several q8 blocks, a partial last block), one below min_size (300: float32 state) and a
