@@ -15,7 +15,11 @@ Every run passes --state-min-size 0: iris's tensors (4x3 and 3 values) and most 
 the table would compare f32 with f32. With min_size 0 every tensor's state is low-bit.
 
 Usage: bench/lowbit_quality.py [--descent build/descent] [--out build/lowbit_quality]
+       bench/lowbit_quality.py --weights
        bench/lowbit_quality.py --seeds 10
+--weights compares bf16 weights (--dtype bf16: rounded to nearest, with --master-weights, and
+rounded stochastically; f32 state) with float32 weights instead, on iris (the tutorial's five
+optimizers) and digits-pytorch-30.
 The second form judges the bounds over seeds: per optimizer and state, the mean and range of the
 paired differences (each seed's low-bit run against f32's with that seed) on iris and
 digits-pytorch-30, and how many seeds are within both bounds; one test sample is 3.3 pp of iris's
@@ -47,18 +51,33 @@ ACC_BOUND_PP = 0.5  # percentage points of test accuracy
 LOSS_BOUND = 0.02  # relative difference of the final training loss
 
 
+# --weights: the weights' precision (docs/lowbit.md, "In the command line's lab"), f32 state.
+# (name, flags, what summary.json's config must then say)
+WEIGHTS = [("f32", ["--dtype", "f32"], {"dtype": "f32"}),
+           ("bf16", ["--dtype", "bf16"], {"dtype": "bf16", "master_weights": False, "state_rounding": "nearest"}),
+           ("bf16 master weights", ["--dtype", "bf16", "--master-weights"], {"dtype": "bf16", "master_weights": True}),
+           ("bf16 stochastic", ["--dtype", "bf16", "--state-rounding", "stochastic"],
+            {"dtype": "bf16", "master_weights": False, "state_rounding": "stochastic"})]
+TUTORIAL = ["sgd", "sgdm", "adagrad", "rmsprop", "adam"]
+
+
 def run(descent, out, experiment, flags, state, dtype, rounding, seed=None):
-    directory = os.path.join(out, experiment, state.replace(" ", "_"), "" if seed is None else f"seed{seed}")
+    """One `descent compare` of OPTIMIZERS with the state stored as asked (every tensor low-bit)."""
+    asked = {"state_dtype": dtype, "state_rounding": rounding, "state_min_size": 0}
+    state_flags = ["--state-dtype", dtype, "--state-rounding", rounding, "--state-min-size", "0"]
+    return compare(descent, out, experiment, flags + state_flags, state, asked, OPTIMIZERS, seed)
+
+
+def compare(descent, out, experiment, flags, form, asked, optimizers, seed=None):
+    directory = os.path.join(out, experiment, form.replace(" ", "_"), "" if seed is None else f"seed{seed}")
     seeding = [] if seed is None else ["--seed", str(seed)]
-    cmd = [descent, "compare", "--optimizers", ",".join(OPTIMIZERS), *flags, *seeding, "--state-dtype", dtype,
-           "--state-rounding", rounding, "--state-min-size", "0", "--out", directory]
+    cmd = [descent, "compare", "--optimizers", ",".join(optimizers), *flags, *seeding, "--out", directory]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"lowbit_quality: {shlex.join(cmd)} exited with {done.returncode}: {done.stderr.strip()}")
     with open(os.path.join(directory, "summary.json")) as f:
         summary = json.load(f)
     config = summary["config"]
-    asked = {"state_dtype": dtype, "state_rounding": rounding, "state_min_size": 0}
     if any(config.get(k) != v for k, v in asked.items()):  # the run must have stored its state as asked
         sys.exit(f"lowbit_quality: {directory}/summary.json's config has "
                  f"{ {k: config.get(k) for k in asked} }, not {asked}")
@@ -109,6 +128,32 @@ def v_probe():
         print(f"{form}: V_t / f32's after 2000 steps: median {np.median(r):.3g}, min {r.min():.3g}, max {r.max():.3g}")
 
 
+def weights(args):
+    """The weights' precision: the tutorial's iris experiment (its five optimizers, 500 epochs) and
+    digits-pytorch-30, each with float32 weights, bf16 weights rounded to nearest, with master
+    weights, and rounded stochastically; test accuracy and final loss beside float32's."""
+    print("| data | optimizer | weights | test acc (%) | Δ acc (pp) | final loss | Δ loss |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    commands = []
+    for experiment, flags, optimizers in [("iris", [], TUTORIAL), ("digits-pytorch-30", EXPERIMENTS[2][1], OPTIMIZERS)]:
+        runs = {}
+        for form, form_flags, asked in WEIGHTS:
+            command, runs[form] = compare(args.descent, os.path.join(args.out, "weights"), experiment,
+                                          flags + form_flags, form, asked, optimizers)
+            commands.append(command)
+        for o in optimizers:
+            base = runs["f32"][o]
+            for form, _, _ in WEIGHTS:
+                r = runs[form][o]
+                acc = 100 * r["final_test_accuracy"]
+                d_acc = "" if form == "f32" else f"{acc - 100 * base['final_test_accuracy']:+.2f}"
+                d_loss = "" if form == "f32" else f"{100 * loss_delta(r['final_loss'], base['final_loss']):+.1f}%"
+                print(f"| {experiment} | {o} | {form} | {acc:.2f} | {d_acc} | {r['final_loss']:.5g} | {d_loss} |")
+    print("\nCommands:\n")
+    for command in commands:
+        print(f"    {command}")
+
+
 def over_seeds(args):
     """The bounds over seeds: each low-bit run against f32's with the same seed, for the
     experiments a bound can judge (iris; digits before it memorizes), and per optimizer and state
@@ -142,9 +187,12 @@ def main():
     parser.add_argument("--v-probe", action="store_true", help="the V_t probe instead of the table")
     parser.add_argument("--seeds", type=int, default=0, help="the bounds over this many seeds instead of the table")
     parser.add_argument("--first-seed", type=int, default=116, help="the first of --seeds (116: the tutorial's)")
+    parser.add_argument("--weights", action="store_true", help="bf16 weights (--dtype bf16) instead of low-bit state")
     args = parser.parse_args()
     if args.v_probe:
         return v_probe()
+    if args.weights:
+        return weights(args)
     if args.seeds > 0:
         return over_seeds(args)
 
