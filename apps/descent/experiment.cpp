@@ -32,8 +32,6 @@ std::map<std::string, Overrides> check_settings(const LabArgs& a) {
   if (a.ema > 0 && a.swa) throw OptionError("--ema and --swa exclude each other");
   if (a.master_weights && a.dtype != "bf16")
     throw OptionError("--master-weights applies to --dtype bf16 only, not " + a.dtype);
-  if (a.dtype == "bf16" && !a.distributed.empty())
-    throw OptionError("--dtype bf16 is not supported with --distributed (yet)");
   parse_state_flags(a.state_dtype, a.state_rounding, a.dtype == "bf16" && !a.master_weights);
   if (!a.schedule.empty() && a.schedule_unit == "step" && parse_schedule(a.schedule).uses_metric)
     throw OptionError("--schedule '" + a.schedule +

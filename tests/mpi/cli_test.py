@@ -171,6 +171,7 @@ REFUSED = [
      "--clip-norm-per-tensor is not supported with --distributed (yet)"),
     (["--distributed", "ddp", "--save", "run.ckpt"], "--save is not supported with --distributed (yet)"),
     (["--distributed", "ddp", "--resume", "run.ckpt"], "--resume is not supported with --distributed (yet)"),
+    (["--distributed", "zero1", "--dtype", "bf16"], "--dtype bf16 is not supported with --distributed (yet)"),
     (["--distributed", "zero1", "--nonfinite", "skip"],
      "--nonfinite skip is not supported with --distributed zero1 (each rank sees only its share of the gradient)"),
     (["--distributed", "ddp", "--dataset", "no-such.csv"], "--dataset 'no-such.csv': not iris, digits or a readable file"),

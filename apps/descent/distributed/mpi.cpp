@@ -125,6 +125,8 @@ void refuse_unsupported(const LabArgs& a) {
   refuse(!a.save.empty(), "--save");
   refuse(a.save_every > 0, "--save-every");
   refuse(!a.resume.empty(), "--resume");
+  // The lab's loop would round each rank's share of the gradient to bf16, not their sum.
+  refuse(a.dtype == "bf16", "--dtype bf16");
   if (a.distributed == "zero1" && (a.nonfinite == "skip" || a.nonfinite == "zero"))
     throw OptionError("--nonfinite " + a.nonfinite +
                       " is not supported with --distributed zero1 (each rank sees only its share of the gradient)");
