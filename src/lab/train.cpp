@@ -214,14 +214,13 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
     for (std::size_t g = 0; g < opt->group_count(); ++g) opt->set_state_options(o.state, g);
     return opt;
   };
-  std::optional<Bf16Weights> bf16;
+  std::unique_ptr<Bf16Weights> bf16;
   if (o.bf16_params) {
     if constexpr (sizeof(T) != 4)
       throw OptionError("", "bf16_params", " needs a float32 model, this one is float64");
     else
-      bf16.emplace(model.params());
+      bf16 = std::make_unique<Bf16Weights>(model.params());
   }
-  Bf16Weights* bf16_weights = bf16 ? &*bf16 : nullptr;
   std::vector<Param> params = bf16 ? bf16->params() : model.params();
   std::unique_ptr<Optimizer> own;
   Optimizer* optimizer = o.parallel ? &o.parallel->start(params, make) : (own = make(params)).get();
@@ -281,8 +280,8 @@ RunResult train(Model<T>& model, const Data<T>& train, const Data<T>& test, cons
 
   hooks.begin();
   for (int epoch = at.epoch + 1; epoch <= o.epochs; ++epoch)
-    if (!run_epoch(model, train, o, *optimizer, bf16_weights, hooks, epoch, epoch == at.epoch + 1 ? at : RunCursor{},
-                   now, lr))
+    if (!run_epoch(model, train, o, *optimizer, bf16.get(), hooks, epoch, epoch == at.epoch + 1 ? at : RunCursor{}, now,
+                   lr))
       break;
   r.stopped = hooks.stopped();
   r.stopped_by = hooks.stopped_by();
